@@ -1,0 +1,115 @@
+"""Exercise checks: a student's answer goes in, "correct" or "expected ..., got ..." comes out.
+
+Each exercise is registered once, under a key such as ``"01.stack_shape"``, with
+a reference answer (or a function that computes it), a comparison and a hint.
+``check(key, answer)`` prints a clear verdict and returns ``True``/``False``,
+so a notebook cell can also ``assert check(...)`` where the answer is the
+reference solution.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+Verdict = tuple[bool, str]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: ``judge(answer)`` returns (ok, what was expected / what went wrong)."""
+
+    key: str
+    question: str
+    judge: Callable[[Any], Verdict]
+    hint: str
+
+
+EXERCISES: dict[str, Exercise] = {}
+
+
+def register(key: str, question: str, judge: Callable[[Any], Verdict], hint: str) -> Exercise:
+    """Add an exercise to the registry (keys are unique)."""
+    if key in EXERCISES:
+        raise ValueError(f"exercise {key!r} is already registered")
+    exercise = Exercise(key, question, judge, hint)
+    EXERCISES[key] = exercise
+    return exercise
+
+
+def check(key: str, answer: Any) -> bool:
+    """Check ``answer`` for exercise ``key``; print the verdict and return whether it is right."""
+    if key not in EXERCISES:
+        known = ", ".join(sorted(EXERCISES)) or "none"
+        raise ValueError(f"unknown exercise {key!r}; known exercises: {known}")
+    exercise = EXERCISES[key]
+    try:
+        ok, detail = exercise.judge(answer)
+    except Exception as error:  # a student's function may raise anything
+        ok, detail = False, f"your answer raised {type(error).__name__}: {error}"
+    if ok:
+        print(f"✅ {key}: correct. {detail}".rstrip())
+    else:
+        print(f"❌ {key}: {detail}\n   Hint: {exercise.hint}")
+    return ok
+
+
+# ---- judges: small factories that compare an answer with a reference -----------------------
+
+
+def equals(expected: Any) -> Callable[[Any], Verdict]:
+    """Exact match (ints, strings, tuples); tensors' shapes compare as tuples."""
+
+    def judge(answer: Any) -> Verdict:
+        if isinstance(answer, torch.Size):
+            answer = tuple(answer)
+        if answer == expected:
+            return True, ""
+        return False, f"expected {expected!r}, got {answer!r}"
+
+    return judge
+
+
+def close_to(expected: float, *, rel: float = 1e-3, abs_: float = 1e-6) -> Callable[[Any], Verdict]:
+    """A number within a relative tolerance ``rel`` (or absolute ``abs_``) of ``expected``."""
+
+    def judge(answer: Any) -> Verdict:
+        if isinstance(answer, torch.Tensor):
+            if answer.numel() != 1:
+                return False, f"expected one number, got a tensor of shape {tuple(answer.shape)}"
+            answer = answer.item()
+        if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+            return False, f"expected a number, got {type(answer).__name__} {answer!r}"
+        if math.isclose(answer, expected, rel_tol=rel, abs_tol=abs_):
+            return True, ""
+        return False, f"expected {expected:.4g}, got {answer:.4g}"
+
+    return judge
+
+
+def function_matches(
+    reference: Callable[..., torch.Tensor],
+    inputs: list[tuple[Any, ...]],
+    *,
+    atol: float = 1e-5,
+) -> Callable[[Any], Verdict]:
+    """A student's function must give the reference's output on each input (allclose)."""
+
+    def judge(answer: Any) -> Verdict:
+        if not callable(answer):
+            return False, f"expected a function, got {type(answer).__name__}"
+        for args in inputs:
+            want = reference(*[a.clone() if isinstance(a, torch.Tensor) else a for a in args])
+            got = answer(*[a.clone() if isinstance(a, torch.Tensor) else a for a in args])
+            got = torch.as_tensor(got)
+            if got.shape != want.shape:
+                return False, f"expected output shape {tuple(want.shape)}, got {tuple(got.shape)}"
+            if not torch.allclose(got.float(), want.float(), atol=atol):
+                return False, f"expected {want.tolist()}, got {got.tolist()}"
+        return True, f"(checked on {len(inputs)} input(s))"
+
+    return judge

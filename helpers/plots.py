@@ -1,0 +1,229 @@
+"""The last step of the flow: pictures. Every function returns a matplotlib ``Figure``.
+
+Figures are made with ``matplotlib.figure.Figure`` (not pyplot), so nothing is
+shown or kept open by accident: a notebook shows one by ending a cell with it
+(or ``display(fig)``), and tests inspect it without a screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from torch import Tensor
+
+from helpers.data import make_grid
+
+# One setting for the whole course: sizes that read well on a laptop and on a projector.
+CLASSROOM_STYLE: dict[str, object] = {
+    "figure.figsize": (7.0, 4.5),
+    "figure.dpi": 100,
+    "font.size": 13,
+    "axes.titlesize": 14,
+    "axes.labelsize": 13,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "legend.fontsize": 12,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+
+
+def _show_figures_in_notebooks() -> None:
+    """Let a cell that ends with a ``Figure`` show it as a picture.
+
+    IPython registers its PNG formatter only once pyplot's backend starts;
+    our figures do not use pyplot, so register it here (a no-op outside IPython).
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import select_figure_formats
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "display_formatter"):
+        select_figure_formats(shell, {"png"}, bbox_inches="tight")
+
+
+_show_figures_in_notebooks()
+
+
+def use_classroom_style(scale: float = 1.0) -> None:
+    """Apply the course's figure and font sizes; ``scale=1.3`` for a big projector."""
+    if not 0.5 <= scale <= 3.0:
+        raise ValueError(f"scale must be between 0.5 and 3.0, got {scale}")
+    style = dict(CLASSROOM_STYLE)
+    for key, value in CLASSROOM_STYLE.items():
+        if key.endswith("size") and isinstance(value, (int, float)):
+            style[key] = value * scale
+    width, height = CLASSROOM_STYLE["figure.figsize"]  # type: ignore[misc]
+    style["figure.figsize"] = (width * scale, height * scale)
+    mpl.rcParams.update(style)
+
+
+def _to_numpy(values: Tensor | np.ndarray | Sequence[float]) -> np.ndarray:
+    if isinstance(values, Tensor):
+        return values.detach().cpu().numpy()
+    return np.asarray(values)
+
+
+def plot_histograms(
+    before: Tensor,
+    after: Tensor,
+    names: Sequence[str] = ("X1", "X2"),
+    bins: int = 30,
+) -> Figure:
+    """Histograms of each column before (top row) and after (bottom row) standardization."""
+    before_np, after_np = _to_numpy(before), _to_numpy(after)
+    if before_np.ndim != 2 or before_np.shape != after_np.shape:
+        raise ValueError(
+            f"before and after must be 2-D with equal shapes, got {before_np.shape} and {after_np.shape}"
+        )
+    if len(names) != before_np.shape[1]:
+        raise ValueError(f"need one name per column ({before_np.shape[1]}), got {len(names)}")
+    n_cols = before_np.shape[1]
+    fig = Figure(figsize=(4.2 * n_cols, 6.5), layout="constrained")
+    axes = fig.subplots(2, n_cols, squeeze=False)
+    for col, name in enumerate(names):
+        for row, (data, label, color) in enumerate(
+            [(before_np, "original", "tab:blue"), (after_np, "standardized", "tab:orange")]
+        ):
+            ax = axes[row, col]
+            column = data[:, col]
+            ax.hist(column, bins=bins, color=color, alpha=0.8)
+            ax.axvline(column.mean(), color="black", linestyle="--", linewidth=1)
+            mean = column.mean() + 0.0  # "+ 0.0" turns -0.0 into 0.0
+            mean = 0.0 if abs(mean) < 0.005 else mean  # no "-0.00" in titles
+            ax.set_title(f"{name}, {label}\nmean {mean:.2f}, std {column.std(ddof=1):.2f}")
+    fig.suptitle("Before and after z-score standardization")
+    return fig
+
+
+def outline_square(ax, low: float, high: float, label: str = "training data") -> None:
+    """Draw the square [low, high]² on ``ax`` (where the model saw data)."""
+    ax.add_patch(
+        Rectangle(
+            (low, low), high - low, high - low, fill=False, edgecolor="white",
+            linewidth=2, linestyle="--", label=label,
+        )
+    )
+
+
+def plot_heatmap(
+    values: Tensor | np.ndarray,
+    low: float,
+    high: float,
+    *,
+    title: str = "",
+    colorbar_label: str = "",
+    cmap: str = "viridis",
+    square: tuple[float, float] | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> Figure:
+    """Heatmap of a (steps, steps) grid of values over [low, high]² (X1 across, X2 up).
+
+    ``square=(a, b)`` outlines [a, b]², e.g. the region the model was trained on.
+    """
+    grid = _to_numpy(values)
+    if grid.ndim != 2 or grid.shape[0] != grid.shape[1]:
+        raise ValueError(f"values must be a square 2-D grid, got shape {grid.shape}")
+    fig = Figure(figsize=(6.0, 5.0), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(
+        grid, origin="lower", extent=(low, high, low, high), cmap=cmap,
+        vmin=vmin, vmax=vmax, aspect="equal",
+    )
+    fig.colorbar(image, ax=ax, label=colorbar_label)
+    if square is not None:
+        outline_square(ax, *square)
+        ax.legend(loc="upper left")
+    ax.set_xlabel("X1")
+    ax.set_ylabel("X2")
+    ax.set_title(title)
+    ax.grid(False)
+    return fig
+
+
+def product_on_grid(low: float = 1.0, high: float = 10.0, steps: int = 101) -> Tensor:
+    """The true product X1 * X2 on a regular grid, shape (steps, steps)."""
+    _, _, points = make_grid(low, high, steps)
+    return (points[:, 0] * points[:, 1]).reshape(steps, steps)
+
+
+def plot_product_heatmap(low: float = 1.0, high: float = 10.0, steps: int = 101) -> Figure:
+    """The target function Y = X1 * X2 as a heatmap."""
+    return plot_heatmap(
+        product_on_grid(low, high, steps), low, high,
+        title="The target: Y = X1 * X2", colorbar_label="Y",
+    )
+
+
+def plot_surface_3d(
+    values: Tensor | np.ndarray, low: float, high: float, *, title: str = "", zlabel: str = "Y"
+) -> Figure:
+    """A (steps, steps) grid of values as a 3-D surface over [low, high]²."""
+    grid = _to_numpy(values)
+    if grid.ndim != 2 or grid.shape[0] != grid.shape[1]:
+        raise ValueError(f"values must be a square 2-D grid, got shape {grid.shape}")
+    axis = np.linspace(low, high, grid.shape[0])
+    x1, x2 = np.meshgrid(axis, axis)
+    fig = Figure(figsize=(6.5, 5.5), layout="constrained")
+    ax = fig.add_subplot(projection="3d")
+    ax.plot_surface(x1, x2, grid, cmap="viridis", linewidth=0, antialiased=True)
+    ax.set_xlabel("X1")
+    ax.set_ylabel("X2")
+    ax.set_zlabel(zlabel)
+    ax.set_title(title)
+    return fig
+
+
+def plot_product_surface_3d(low: float = 1.0, high: float = 10.0, steps: int = 41) -> Figure:
+    """The target function Y = X1 * X2 as a 3-D surface: a curved sheet (part of a saddle)."""
+    return plot_surface_3d(product_on_grid(low, high, steps), low, high, title="Y = X1 * X2")
+
+
+def plot_scatter(X: Tensor, Y: Tensor, *, title: str = "Samples, coloured by Y") -> Figure:
+    """Scatter of the samples (X1 across, X2 up), each dot coloured by its Y."""
+    X_np, Y_np = _to_numpy(X), _to_numpy(Y).reshape(-1)
+    if X_np.ndim != 2 or X_np.shape[1] != 2 or X_np.shape[0] != Y_np.shape[0]:
+        raise ValueError(f"X must be (N, 2) and Y have N values, got {X_np.shape} and {Y_np.shape}")
+    fig = Figure(figsize=(6.0, 5.0), layout="constrained")
+    ax = fig.subplots()
+    points = ax.scatter(X_np[:, 0], X_np[:, 1], c=Y_np, s=12, cmap="viridis")
+    fig.colorbar(points, ax=ax, label="Y")
+    ax.set_xlabel("X1")
+    ax.set_ylabel("X2")
+    ax.set_title(title)
+    ax.set_aspect("equal")
+    return fig
+
+
+def figure_data(fig: Figure) -> list[np.ndarray]:
+    """The numbers drawn in ``fig`` (line data, image arrays, patch heights): for tests."""
+    arrays: list[np.ndarray] = []
+    for ax in fig.axes:
+        arrays.extend(np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines())
+        arrays.extend(np.asarray(image.get_array(), dtype=float) for image in ax.get_images())
+        heights = [p.get_height() for p in ax.patches if hasattr(p, "get_height")]
+        if heights:
+            arrays.append(np.asarray(heights, dtype=float))
+    return arrays
+
+
+__all__ = [
+    "CLASSROOM_STYLE",
+    "use_classroom_style",
+    "plot_histograms",
+    "plot_heatmap",
+    "plot_product_heatmap",
+    "plot_surface_3d",
+    "plot_product_surface_3d",
+    "plot_scatter",
+    "product_on_grid",
+    "outline_square",
+    "figure_data",
+]
