@@ -113,3 +113,48 @@ def function_matches(
         return True, f"(checked on {len(inputs)} input(s))"
 
     return judge
+
+
+# ---- 00 · start here ----------------------------------------------------------------------------
+
+register(
+    "00.first_check",
+    "With X2 = 3, which X1 makes X1 * X2 = 24? (Use the slider, or think.)",
+    close_to(8.0),
+    "Move the X1 slider until the text reads 24.00, or divide 24 by 3.",
+)
+
+
+# ---- 01 · data and standardization ------------------------------------------------------------
+
+register(
+    "01.stack_shape",
+    "a and b are tensors of shape (5,). What is the shape of torch.stack([a, b], dim=1)? (a tuple)",
+    equals((5, 2)),
+    "dim=1 puts the new axis second: one row per sample, one column per tensor stacked.",
+)
+
+register(
+    "01.population_std",
+    "What is the population std (divide by N, correction=0) of [1., 2., 3., 4.]? (a number)",
+    close_to(1.25**0.5),
+    "mean = 2.5; squared deviations 2.25, 0.25, 0.25, 2.25 sum to 5; divide by N = 4, then take the root.",
+)
+
+
+def _to_original_units(y_standardized: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    return y_standardized * std + mean
+
+
+register(
+    "01.to_original_units",
+    "Write to_original_units(y_standardized, mean, std) that undoes z = (y - mean) / std.",
+    function_matches(
+        _to_original_units,
+        [
+            (torch.tensor([[0.5], [-1.0], [0.0]]), 30.25, 20.0),
+            (torch.tensor([[2.0], [1.5]]), -3.0, 0.5),
+        ],
+    ),
+    "Solve z = (y - mean) / std for y: multiply by std first, then add mean.",
+)
