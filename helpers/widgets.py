@@ -13,13 +13,19 @@ Lower modules (data, model, training, plots, ...) never import this one.
 from __future__ import annotations
 
 import html
+import math
+from collections.abc import Sequence
 
 import ipywidgets as widgets
+import torch
 from IPython.display import clear_output, display
 from matplotlib.figure import Figure
+from torch import nn
 
 from helpers.data import Standardizer, make_product_data
+from helpers.model import ProductMLP
 from helpers.plots import plot_histograms, plot_product_heatmap
+from helpers.training import train_model
 
 
 def show_figure(output: widgets.Output, fig: Figure) -> None:
@@ -142,3 +148,202 @@ def standardization_widget(n_samples: int = 1000, low: float = 1.0, high: float 
     range_slider.observe(redraw, names="value")
     redraw()
     return widgets.VBox([n_slider, range_slider, text, output])
+
+
+# ---- 02 · nn.Linear: move a line with w and b ----------------------------------------------------
+
+# A few points that lie close to y = 2x + 1: the line the sliders should find.
+LINE_POINTS_X = (0.5, 1.5, 2.5, 3.5, 4.5)
+LINE_POINTS_Y = (2.1, 3.8, 6.3, 7.9, 10.1)
+
+
+def linear_fit_view(
+    w: float,
+    b: float,
+    x: Sequence[float] = LINE_POINTS_X,
+    y: Sequence[float] = LINE_POINTS_Y,
+) -> tuple[Figure, float]:
+    """The line of ``nn.Linear(1, 1)`` with weight ``w`` and bias ``b`` over the points (x, y).
+
+    Red segments are the errors; returns the figure and the MSE (均方误差) of the line on the points.
+    """
+    if len(x) != len(y) or len(x) < 1:
+        raise ValueError(f"x and y must be non-empty and of equal length, got {len(x)} and {len(y)}")
+    if not (math.isfinite(w) and math.isfinite(b)):
+        raise ValueError(f"w and b must be finite numbers, got w={w!r}, b={b!r}")
+    layer = nn.Linear(1, 1)
+    with torch.no_grad():
+        layer.weight.fill_(w)
+        layer.bias.fill_(b)
+        inputs = torch.tensor(x, dtype=torch.float32).unsqueeze(-1)  # (N, 1): N samples, 1 feature
+        targets = torch.tensor(y, dtype=torch.float32).unsqueeze(-1)
+        predictions = layer(inputs)
+        mse = nn.functional.mse_loss(predictions, targets).item()
+        span = torch.linspace(min(x) - 0.5, max(x) + 0.5, 50).unsqueeze(-1)
+        line = layer(span)
+    fig = Figure(figsize=(6.5, 4.2), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(span.squeeze(-1).numpy(), line.squeeze(-1).numpy(), color="tab:blue", linewidth=2,
+            label=f"y = {w:.2f}·x + {b:.2f}")
+    for xi, yi, pi in zip(x, y, predictions.squeeze(-1).tolist(), strict=True):
+        ax.plot([xi, xi], [yi, pi], color="tab:red", linewidth=1.2, alpha=0.8)
+    ax.scatter(x, y, color="black", zorder=3, s=40, label="data points")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_ylim(min(y) - 4, max(y) + 4)
+    ax.set_title(f"nn.Linear(1, 1): MSE = {mse:.3f}")
+    ax.legend(loc="upper left")
+    return fig, mse
+
+
+def linear_fit_widget(w: float = 0.5, b: float = 0.0) -> widgets.VBox:
+    """Sliders for the weight w and the bias b of a one-input Linear layer; shows the line and its MSE.
+
+    Children: ``[w_slider, b_slider, text, output]``.
+    """
+    style = {"description_width": "80px"}
+    layout = widgets.Layout(width="420px")
+    w_slider = widgets.FloatSlider(value=w, min=-2.0, max=4.0, step=0.1, description="weight w",
+                                   continuous_update=False, style=style, layout=layout)
+    b_slider = widgets.FloatSlider(value=b, min=-4.0, max=6.0, step=0.1, description="bias b",
+                                   continuous_update=False, style=style, layout=layout)
+    text = widgets.HTML()
+    output = widgets.Output()
+
+    def redraw(_change: object = None) -> None:
+        fig, mse = linear_fit_view(w_slider.value, b_slider.value)
+        text.value = text_html(f"y = {w_slider.value:.2f}·x + {b_slider.value:.2f}    MSE = {mse:.3f}")
+        show_figure(output, fig)
+
+    w_slider.observe(redraw, names="value")
+    b_slider.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([w_slider, b_slider, text, output])
+
+
+# ---- 03 · softmax: logits in, probabilities out, with a temperature ------------------------------
+
+def softmax_view(logits: Sequence[float], temperature: float = 1.0) -> tuple[Figure, list[float]]:
+    """Bar chart of softmax(logits / temperature); returns the figure and the probabilities.
+
+    The probabilities are computed the stable way (``torch.softmax`` subtracts the maximum).
+    """
+    if len(logits) < 2:
+        raise ValueError(f"need at least 2 logits, got {len(logits)}")
+    if not all(math.isfinite(v) for v in logits):
+        raise ValueError(f"logits must be finite numbers, got {list(logits)}")
+    if not (math.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
+    scaled = torch.tensor(logits, dtype=torch.float64) / temperature
+    probabilities = torch.softmax(scaled, dim=-1).tolist()
+    names = [f"class {i}\nlogit {v:.1f}" for i, v in enumerate(logits)]
+    fig = Figure(figsize=(6.5, 4.0), layout="constrained")
+    ax = fig.subplots()
+    bars = ax.bar(names, probabilities, color="tab:blue")
+    best = max(range(len(probabilities)), key=probabilities.__getitem__)
+    bars[best].set_color("tab:orange")
+    for bar, p in zip(bars, probabilities, strict=True):
+        ax.annotate(f"{p:.3f}", (bar.get_x() + bar.get_width() / 2, p), ha="center", va="bottom",
+                    xytext=(0, 2), textcoords="offset points")
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel("probability")
+    ax.set_title(f"softmax(logits / T), T = {temperature:g}: the bars sum to {sum(probabilities):.3f}")
+    return fig, probabilities
+
+
+def softmax_widget(logits: Sequence[float] = (2.0, 1.0, 0.5, -1.0), temperature: float = 1.0) -> widgets.VBox:
+    """One slider per logit and a temperature slider redraw the softmax bar chart.
+
+    Children: ``[*logit_sliders, temperature_slider, text, output]``.
+    """
+    style = {"description_width": "90px"}
+    layout = widgets.Layout(width="420px")
+    logit_sliders = [
+        widgets.FloatSlider(value=v, min=-5.0, max=5.0, step=0.1, description=f"logit {i}",
+                            continuous_update=False, style=style, layout=layout)
+        for i, v in enumerate(logits)
+    ]
+    temperature_slider = widgets.FloatLogSlider(value=temperature, base=10, min=-1, max=1, step=0.05,
+                                                description="temperature T", continuous_update=False,
+                                                style=style, layout=layout)
+    text = widgets.HTML()
+    output = widgets.Output()
+
+    def redraw(_change: object = None) -> None:
+        fig, probabilities = softmax_view([s.value for s in logit_sliders], temperature_slider.value)
+        text.value = text_html("probabilities: " + ", ".join(f"{p:.3f}" for p in probabilities))
+        show_figure(output, fig)
+
+    for slider in [*logit_sliders, temperature_slider]:
+        slider.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([*logit_sliders, temperature_slider, text, output])
+
+
+# ---- 04 · the learning rate: too small, good, too large ------------------------------------------
+
+def learning_rate_losses(
+    lr: float, *, optimizer: str = "sgd", steps: int = 100, n_samples: int = 200, seed: int = 0
+) -> tuple[list[float], int | None]:
+    """Full-batch training of the 2-16-8-1 MLP on standardized product data for ``steps`` steps.
+
+    Returns the loss before each step and the 1-based step where the loss became NaN/inf
+    (None if it never did). One batch is the whole data set, so one epoch is one step.
+    """
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    X, Y = make_product_data(n_samples, seed=seed)
+    X, Y = Standardizer().fit_transform(X), Standardizer().fit_transform(Y)
+    torch.manual_seed(seed)
+    model = ProductMLP()
+    history = train_model(model, X, Y, epochs=steps, batch_size=n_samples, lr=lr, optimizer=optimizer,
+                          seed=seed, keep_best=False, on_diverge="stop")
+    losses = [v for v in history.train_loss if math.isfinite(v)]
+    return losses, history.diverged_at
+
+
+def learning_rate_view(lr: float, *, optimizer: str = "sgd", steps: int = 100) -> tuple[Figure, str]:
+    """The loss curve for one learning rate (log scale), and a one-line verdict.
+
+    A diverged run is drawn up to the last finite loss with "diverged at step N" written
+    on the plot: never a crash, never an empty figure.
+    """
+    losses, diverged_at = learning_rate_losses(lr, optimizer=optimizer, steps=steps)
+    fig = Figure(figsize=(7.0, 4.2), layout="constrained")
+    ax = fig.subplots()
+    marker = "." if diverged_at is not None else ""  # a few points: show each one
+    ax.plot(range(1, len(losses) + 1), losses, color="tab:blue", linewidth=2, marker=marker)
+    ax.set_yscale("log")
+    ax.set_xlim(0, steps + 1)
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (MSE, log scale)")
+    if diverged_at is not None:
+        verdict = f"diverged at step {diverged_at}: the loss became inf/NaN (lr too large)"
+        ax.text(0.5, 0.5, f"diverged at step {diverged_at}", transform=ax.transAxes, ha="center",
+                va="center", fontsize=20, color="tab:red", fontweight="bold")
+    else:
+        verdict = f"loss {losses[0]:.3f} → {losses[-1]:.4f} after {len(losses)} steps"
+    ax.set_title(f"{optimizer.upper()}, lr = {lr:.4g}")
+    return fig, verdict
+
+
+def learning_rate_widget(lr: float = 0.1, *, optimizer: str = "sgd", steps: int = 100) -> widgets.VBox:
+    """A log-scale learning-rate slider redraws the loss curve (divergence shown as text, not a crash).
+
+    Children: ``[lr_slider, text, output]``.
+    """
+    lr_slider = widgets.FloatLogSlider(value=lr, base=10, min=-4, max=0.5, step=0.25,
+                                       description="learning rate", continuous_update=False,
+                                       style={"description_width": "100px"},
+                                       layout=widgets.Layout(width="480px"), readout_format=".4g")
+    text = widgets.HTML()
+    output = widgets.Output()
+
+    def redraw(_change: object = None) -> None:
+        fig, verdict = learning_rate_view(lr_slider.value, optimizer=optimizer, steps=steps)
+        text.value = text_html(verdict)
+        show_figure(output, fig)
+
+    lr_slider.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([lr_slider, text, output])
