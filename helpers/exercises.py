@@ -158,3 +158,114 @@ register(
     ),
     "Solve z = (y - mean) / std for y: multiply by std first, then add mean.",
 )
+
+
+# ---- 02 · tensors, nn.Parameter and nn.Linear ---------------------------------------------------
+
+register(
+    "02.linear_weight_shape",
+    "What is the shape of nn.Linear(5, 2).weight? (a tuple)",
+    equals((2, 5)),
+    "The weight is stored as (out_features, in_features): one row per output.",
+)
+
+register(
+    "02.parameter_count",
+    "A module sets self.w = nn.Parameter(torch.randn(4, 3)), self.b = nn.Parameter(torch.zeros(4)) and "
+    "self.scale = torch.ones(4). How many numbers do its parameters() hold in total? (an int)",
+    equals(16),
+    "Only nn.Parameter attributes are registered: count w and b, not the plain tensor scale.",
+)
+
+
+def _linear_by_hand(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    return x @ weight.T + bias
+
+
+register(
+    "02.linear_by_hand",
+    "Write linear(x, weight, bias) that returns what nn.Linear computes (x has shape (N, in)).",
+    function_matches(
+        _linear_by_hand,
+        [
+            (torch.tensor([[1.0, 2.0, 3.0, 4.0], [0.5, -1.0, 0.0, 2.0]]),
+             torch.arange(12.0).reshape(3, 4) / 10, torch.tensor([0.1, -0.2, 0.3])),
+            (torch.tensor([[2.0, -1.0]]), torch.tensor([[1.0, 3.0]]), torch.tensor([0.5])),
+        ],
+    ),
+    "y = x · Wᵀ + b: transpose the weight (out, in) so that (N, in) @ (in, out) gives (N, out).",
+)
+
+
+# ---- 03 · softmax and debugging -------------------------------------------------------------------
+
+def _stable_softmax(logits: torch.Tensor) -> torch.Tensor:
+    return torch.softmax(logits, dim=-1)
+
+
+register(
+    "03.stable_softmax",
+    "Write stable_softmax(logits) for a 2-D tensor (softmax of each row) that does not overflow "
+    "for logits like 1000.",
+    function_matches(
+        _stable_softmax,
+        [
+            (torch.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]),),
+            (torch.tensor([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1005.0]]),),
+        ],
+    ),
+    "Subtract each row's maximum (keepdim=True) before exp, then divide by the row sum.",
+)
+
+register(
+    "03.iloc_shape",
+    "data = pd.DataFrame([[1, 2, 3, 4], [2, 3, 4, 5], [3, 4, 5, 6]]). "
+    "What is data.iloc[1:3, :-1].shape? (a tuple)",
+    equals((2, 3)),
+    "Rows 1:3 are rows 1 and 2 (the end is excluded); :-1 keeps every column but the last.",
+)
+
+register(
+    "03.accuracy",
+    "logits = [[2.0, 0.5, 0.1], [0.2, 0.3, 1.5], [1.0, 2.0, 0.0], [0.3, 0.2, 0.1]], "
+    "labels = [0, 2, 0, 0]. What is the accuracy (a number between 0 and 1)?",
+    close_to(0.75),
+    "The predicted class of a row is argmax(dim=1) of its logits; accuracy = mean(predicted == labels).",
+)
+
+
+# ---- 04 · autograd and the training step ---------------------------------------------------------
+
+register(
+    "04.one_weight_grad",
+    "y_pred = w * x + b with w = 1.0, b = 0.5, one sample x = 2.0, y = 7.0, loss = (y_pred - y)². "
+    "What is dloss/dw? (a number)",
+    close_to(-18.0),
+    "dloss/dw = 2 · (y_pred - y) · x; first compute y_pred = 2.5.",
+)
+
+register(
+    "04.steps",
+    "500 training samples, batch size 50, 20 epochs: how many optimizer steps (iterations)? (an int)",
+    equals(200),
+    "Steps per epoch = samples / batch size; multiply by the number of epochs.",
+)
+
+
+def _mse_grad(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return 2 * (prediction - target) / prediction.numel()
+
+
+register(
+    "04.mse_grad",
+    "Write mse_grad(prediction, target) that returns d(MSE)/d(prediction) for "
+    "MSE = ((prediction - target) ** 2).mean().",
+    function_matches(
+        _mse_grad,
+        [
+            (torch.tensor([[1.0], [2.0], [4.0]]), torch.tensor([[0.0], [2.5], [1.0]])),
+            (torch.tensor([[0.5, -1.0], [2.0, 0.0]]), torch.tensor([[1.0, 1.0], [1.0, 1.0]])),
+        ],
+    ),
+    "The derivative of (p - t)² is 2 (p - t); the mean divides every term by the number of elements.",
+)
