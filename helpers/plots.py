@@ -227,3 +227,36 @@ __all__ = [
     "outline_square",
     "figure_data",
 ]
+
+
+def plot_curves(
+    curves: dict[str, Sequence[float]],
+    *,
+    xlabel: str = "step",
+    ylabel: str = "loss",
+    title: str = "",
+    log_y: bool = True,
+) -> Figure:
+    """One line per named curve (e.g. losses per step); non-finite values are left out of the line.
+
+    A curve that blows up to inf or NaN stops where it became non-finite.
+    """
+    if not curves:
+        raise ValueError("curves must hold at least one named sequence of numbers")
+    fig = Figure(figsize=(7.0, 4.5), layout="constrained")
+    ax = fig.subplots()
+    for label, values in curves.items():
+        y = np.asarray(values, dtype=float)
+        if y.ndim != 1 or y.size == 0:
+            raise ValueError(f"curve {label!r} must be a non-empty 1-D sequence, got shape {y.shape}")
+        ax.plot(np.arange(y.size), np.where(np.isfinite(y), y, np.nan), label=label, linewidth=2)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+__all__ += ["plot_curves"]
