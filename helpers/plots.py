@@ -229,6 +229,115 @@ __all__ = [
 ]
 
 
+# --- Training figures (notebooks 05-06): loss curves, predicted surface, error map ---------------
+
+
+def plot_loss_curves(
+    train_loss: Sequence[float] | object,
+    test_loss: Sequence[float] | None = None,
+    *,
+    best_epoch: int | None = None,
+    title: str = "Loss per epoch (log scale)",
+) -> Figure:
+    """Training and held-out loss per epoch on a log scale, with the best epoch marked.
+
+    Pass two lists, or one history object (anything with ``train_loss``,
+    ``test_loss`` and ``best_epoch`` attributes, such as ``TrainingHistory``).
+    """
+    if hasattr(train_loss, "train_loss"):
+        history = train_loss
+        train_loss = history.train_loss
+        test_loss = history.test_loss if test_loss is None else test_loss
+        best_epoch = getattr(history, "best_epoch", None) if best_epoch is None else best_epoch
+    train = np.asarray(train_loss, dtype=float)
+    test = np.asarray(test_loss if test_loss is not None else [], dtype=float)
+    if train.ndim != 1 or train.size == 0:
+        raise ValueError(f"train_loss must be a non-empty list of numbers, got shape {train.shape}")
+    if test.size and test.shape != train.shape:
+        raise ValueError(f"test_loss must have one value per epoch ({train.size}), got {test.size}")
+    if (train <= 0).any() or (test <= 0).any():
+        raise ValueError("losses must be > 0 to be drawn on a log scale")
+    epochs = np.arange(1, train.size + 1)
+    fig = Figure(figsize=(7.0, 4.5), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(epochs, train, label="training (mean over the epoch)")
+    if test.size:
+        ax.plot(epochs, test, label="held-out")
+    if best_epoch is not None:
+        ax.axvline(best_epoch, color="grey", linestyle=":", label=f"best held-out epoch ({best_epoch})")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("MSE (standardized units)")
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+def plot_prediction_heatmaps(
+    predicted: Tensor | np.ndarray,
+    true: Tensor | np.ndarray,
+    low: float,
+    high: float,
+    *,
+    square: tuple[float, float] | None = (1.0, 10.0),
+    title: str = "",
+) -> Figure:
+    """Three heatmaps side by side: the true product, the prediction, and |prediction - true|.
+
+    The first two share one colour scale, so equal colours mean equal values.
+    ``square`` outlines the region the model was trained on.
+    """
+    pred, target = _to_numpy(predicted), _to_numpy(true)
+    if pred.ndim != 2 or pred.shape[0] != pred.shape[1] or pred.shape != target.shape:
+        raise ValueError(
+            f"predicted and true must be equal square 2-D grids, got {pred.shape} and {target.shape}"
+        )
+    error = np.abs(pred - target)
+    vmin, vmax = float(min(pred.min(), target.min())), float(max(pred.max(), target.max()))
+    fig = Figure(figsize=(15.0, 4.6), layout="constrained")
+    axes = fig.subplots(1, 3)
+    panels = [
+        (target, "true Y = X1 * X2", "viridis", vmin, vmax),
+        (pred, "predicted Y", "viridis", vmin, vmax),
+        (error, "|predicted - true|", "magma", 0.0, None),
+    ]
+    for ax, (values, name, cmap, low_value, high_value) in zip(axes, panels, strict=True):
+        image = ax.imshow(values, origin="lower", extent=(low, high, low, high), cmap=cmap,
+                          vmin=low_value, vmax=high_value, aspect="equal")
+        fig.colorbar(image, ax=ax, shrink=0.85)
+        if square is not None:
+            outline_square(ax, *square)
+        ax.set_title(name)
+        ax.set_xlabel("X1")
+        ax.set_ylabel("X2")
+        ax.grid(False)
+    if square is not None:
+        axes[0].legend(loc="upper left", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_error_heatmap(
+    predicted: Tensor | np.ndarray,
+    true: Tensor | np.ndarray,
+    low: float,
+    high: float,
+    *,
+    square: tuple[float, float] | None = (1.0, 10.0),
+    title: str = "Absolute error |predicted - true|",
+) -> Figure:
+    """One heatmap of |predicted - true| over [low, high]², the training square outlined."""
+    pred, target = _to_numpy(predicted), _to_numpy(true)
+    if pred.shape != target.shape:
+        raise ValueError(f"predicted and true must have the same shape, got {pred.shape} and {target.shape}")
+    return plot_heatmap(np.abs(pred - target), low, high, title=title, colorbar_label="|error|",
+                        cmap="magma", square=square, vmin=0.0)
+
+
+__all__ += ["plot_loss_curves", "plot_prediction_heatmaps", "plot_error_heatmap"]
+
+
 def plot_curves(
     curves: dict[str, Sequence[float]],
     *,
