@@ -269,3 +269,65 @@ register(
     ),
     "The derivative of (p - t)² is 2 (p - t); the mean divides every term by the number of elements.",
 )
+
+
+# ---- 05 · train the product MLP -----------------------------------------------------------------
+
+register(
+    "05.steps_per_epoch",
+    "1000 training samples, batch_size 64, the last partial batch kept: how many optimizer steps "
+    "does one epoch take? (an int)",
+    equals(16),
+    "range(0, 1000, 64) starts a batch at 0, 64, ..., 960: count them (15 full batches and one of 40).",
+)
+
+register(
+    "05.true_epoch_mean",
+    "An epoch has three batches of 100, 100 and 50 samples with mean losses 0.2, 0.4 and 1.0. "
+    "What is the mean loss over all 250 samples? (a number)",
+    close_to(0.44),
+    "Weight each batch's mean by its size: (0.2*100 + 0.4*100 + 1.0*50) / 250. "
+    "The plain average of the three numbers over-counts the small batch.",
+)
+
+register(
+    "05.param_count",
+    "How many parameters has a 2-32-16-1 network (Linear layers with biases)? (an int)",
+    equals(641),
+    "Each Linear(n_in, n_out) has n_in * n_out weights and n_out biases: add the three layers.",
+)
+
+register(
+    "05.to_original_units",
+    "The model outputs 0.5 (standardized units). The Y standardizer has mean 30.25 and std 20. "
+    "What is the prediction in original units? (a number)",
+    close_to(40.25),
+    "Undo (y - mean) / std: y = output * std + mean.",
+)
+
+
+# ---- 06 · DataLoader ----------------------------------------------------------------------------
+
+register(
+    "06.loader_len",
+    "A dataset of 1000 samples, DataLoader(batch_size=64): what is len(loader), and what is it with "
+    "drop_last=True? (a tuple of two ints)",
+    equals((16, 15)),
+    "len(loader) is the number of batches: the last, smaller batch counts unless drop_last=True.",
+)
+
+register(
+    "06.item_shapes",
+    "For ProductDataset of the notebook, what are the shapes of x and y in `x, y = dataset[0]`? "
+    "(a tuple of two tuples)",
+    equals(((2,), (1,))),
+    "One sample is one row: the row of X (N, 2) and the row of Y (N, 1), without the N.",
+)
+
+register(
+    "06.getitem_calls",
+    "Training 1000 epochs on 1000 samples with DataLoader(batch_size=100, shuffle=True) over a "
+    "map-style Dataset: how many times is __getitem__ called in total? (an int)",
+    equals(1_000_000),
+    "The default sampler fetches every sample one by one, every epoch: samples × epochs.",
+)
