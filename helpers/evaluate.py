@@ -21,8 +21,8 @@ saved from a notebook) is scored on the grid only.
 from __future__ import annotations
 
 import argparse
-import textwrap
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO

@@ -26,9 +26,9 @@ standardization statistics).
 from __future__ import annotations
 
 import argparse
-import textwrap
 import csv
 import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
