@@ -146,16 +146,25 @@ def _to_original_units(y_standardized: torch.Tensor, mean: float, std: float) ->
     return y_standardized * std + mean
 
 
+_to_original_units_matches = function_matches(
+    _to_original_units,
+    [
+        (torch.tensor([[0.5], [-1.0], [0.0]]), 30.25, 20.0),
+        (torch.tensor([[2.0], [1.5]]), -3.0, 0.5),
+    ],
+)
+
+
+def _judge_to_original_units(answer: Any) -> Verdict:
+    if callable(answer) and answer(torch.tensor([[0.5]]), 30.25, 20.0) is None:
+        return False, "your function returned None: finish it with `return <the value in original units>`"
+    return _to_original_units_matches(answer)
+
+
 register(
     "01.to_original_units",
     "Write to_original_units(y_standardized, mean, std) that undoes z = (y - mean) / std.",
-    function_matches(
-        _to_original_units,
-        [
-            (torch.tensor([[0.5], [-1.0], [0.0]]), 30.25, 20.0),
-            (torch.tensor([[2.0], [1.5]]), -3.0, 0.5),
-        ],
-    ),
+    _judge_to_original_units,
     "Solve z = (y - mean) / std for y: multiply by std first, then add mean.",
 )
 

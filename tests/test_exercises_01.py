@@ -43,6 +43,8 @@ def test_01_to_original_units(capsys):
     assert check("01.to_original_units", backwards) is False
     assert "expected [[40.25], [10.25], [30.25]]" in capsys.readouterr().out
     assert check("01.to_original_units", placeholder) is False
+    assert "your function returned None" in capsys.readouterr().out
+    assert check("01.to_original_units", 40.25) is False  # a number, not a function
 
 
 KEYS = ["00.first_check", "01.stack_shape", "01.population_std", "01.to_original_units"]
