@@ -32,3 +32,13 @@ test: install lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts
+
+# ---- classroom mode (issue 7) ------------------------------------------------------------------
+#   make demo   the playground (notebook 07) as a web page without code, for the projector:
+#               Voila runs the notebook and shows only its text, plots and sliders (code is hidden).
+DEMO_PORT     ?= 8866
+DEMO_NOTEBOOK ?= notebooks/07_playground.ipynb
+
+.PHONY: demo
+demo: install
+	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(DEMO_PORT) $(DEMO_NOTEBOOK)
