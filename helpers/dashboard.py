@@ -4,8 +4,8 @@ In the spirit of TensorFlow Playground, for Y = X1 * X2. The logic is plain func
 and one small class, so it is tested without a browser:
 
 - ``PlaygroundSettings``: every knob of the dashboard in one frozen dataclass
-  (``NOTES_SETTINGS`` are the notes' choices: 1000 samples, 2-16-8-1 ReLU,
-  Adam 1e-3, batch 100, 1000 epochs).
+  (``NOTES_SETTINGS`` are the notes' choices: 1000 training samples (plus 250
+  held out, as in notebook 05), 2-16-8-1 ReLU, Adam 1e-3, batch 100, 1000 epochs).
 - ``make_playground_data``, ``build_model``, ``take_snapshot``: data, a freshly
   seeded model, and the numbers every view shows (loss curves, the learned
   surface and its error over [0, 12]², held-out and grid RMSE in original units).
@@ -68,6 +68,7 @@ __all__ = [
     "status_line",
     "take_snapshot",
     "time_control_change",
+    "train_with_settings",
 ]
 
 # The views cover a wider square than the data, so the class sees what happens outside it.
@@ -95,7 +96,7 @@ class PlaygroundSettings:
     batch_size: int = 100
     hidden_sizes: tuple[int, ...] = (16, 8)
     activation: str = "relu"
-    n_samples: int = 1000
+    n_samples: int = 1250  # 1000 to train on (10 batches of 100, as in the notes) + 250 held out
     noise_std: float = 0.0
     test_fraction: float = 0.2
     data_range: tuple[float, float] = (1.0, 10.0)
@@ -298,6 +299,25 @@ def take_snapshot(
         diverged_at=history.diverged_at,
         data_range=settings.data_range,
     )
+
+
+def train_with_settings(
+    settings: PlaygroundSettings, *, trainer: Trainer | None = None
+) -> tuple[ProductMLP, TrainingHistory, Snapshot]:
+    """One whole run, without widgets: data, seeded model, training, final snapshot.
+
+    What the dashboard does for each change, as one plain call (notebook 07 uses it
+    for side-by-side experiments). A diverging run returns with ``diverged_at`` set.
+    """
+    data = make_playground_data(settings)
+    model = build_model(settings)
+    history = (trainer or default_trainer)(
+        model, data.X_train_std, data.Y_train_std, data.X_test_std, data.Y_test_std,
+        epochs=settings.epochs, batch_size=settings.batch_size, lr=settings.lr,
+        optimizer=settings.optimizer, seed=settings.seed, keep_best=True, on_diverge="stop",
+    )
+    status = "diverged" if history.diverged_at is not None else "done"
+    return model, history, take_snapshot(model, data, history, settings, status)
 
 
 def status_line(snapshot: Snapshot, wall_seconds: float | None = None) -> str:
@@ -548,7 +568,7 @@ class PlaygroundDashboard:
             "activation": widgets.ToggleButtons(options=[("ReLU", "relu"), ("Tanh", "tanh"),
                                                          ("Sigmoid", "sigmoid")], value="relu",
                                                 description="activation", style=style),
-            "n_samples": widgets.IntSlider(value=1000, min=50, max=5000, step=50,
+            "n_samples": widgets.IntSlider(value=1250, min=50, max=5000, step=50,
                                            description="samples", **common),
             "noise_std": widgets.FloatSlider(value=0.0, min=0.0, max=10.0, step=0.5,
                                              description="noise on Y (std)", **common),

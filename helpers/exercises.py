@@ -340,3 +340,23 @@ register(
     equals(1_000_000),
     "The default sampler fetches every sample one by one, every epoch: samples × epochs.",
 )
+
+
+# ---- 07 · playground ----------------------------------------------------------------------------
+
+register(
+    "07.parameter_count",
+    "How many learnable parameters does ProductMLP(hidden_sizes=(4, 4)) have? (an int)",
+    equals(37),
+    "Each Linear(n_in, n_out) has n_in * n_out weights and n_out biases: 2→4, 4→4, 4→1.",
+)
+
+register(
+    "07.linear_grid_rmse",
+    "With no hidden layer (a linear model) and the notes' other settings, what grid RMSE does the "
+    "playground show? (a number, two significant digits are enough)",
+    # The best plane through X1 * X2 on [1, 10]² misses by (X1 - 5.5)(X2 - 5.5): an RMSE of about 6.75;
+    # 1000 epochs of Adam get the playground to 6.9. Any reading from 6.3 to 7.5 is accepted.
+    close_to(6.9, rel=0.09),
+    "Clear the 'hidden widths' box, press Enter, wait for 'done' and read the grid RMSE.",
+)

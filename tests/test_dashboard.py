@@ -24,6 +24,7 @@ from helpers.dashboard import (
     status_line,
     take_snapshot,
     time_control_change,
+    train_with_settings,
 )
 from helpers.fast_training import fast_train_model
 from helpers.plots import figure_data
@@ -98,7 +99,7 @@ def test_settings_validate_says_what_is_wrong(change, message):
 def test_notes_settings_are_the_notes_choices():
     s = NOTES_SETTINGS
     assert (s.n_samples, s.hidden_sizes, s.activation, s.optimizer, s.lr, s.batch_size, s.epochs) == (
-        1000, (16, 8), "relu", "adam", 1e-3, 100, 1000)
+        1250, (16, 8), "relu", "adam", 1e-3, 100, 1000)
     assert s.data_range == (1.0, 10.0)
 
 
@@ -343,3 +344,14 @@ def test_time_control_change_measures_both_latencies():
 def test_settings_dataclass_is_frozen():
     with pytest.raises(AttributeError):
         PlaygroundSettings().lr = 1.0  # type: ignore[misc]
+
+
+def test_train_with_settings_is_the_dashboard_run_without_widgets():
+    model, history, snapshot = train_with_settings(SMALL)
+    dashboard = PlaygroundDashboard(SMALL)
+    run = dashboard.wait(timeout=60)
+    assert history.train_loss == pytest.approx(run.history.train_loss)
+    assert snapshot.grid_rmse == pytest.approx(run.snapshot.grid_rmse)
+    assert model.hidden_sizes == (16, 8)
+    _, diverged, snap = train_with_settings(replace(SMALL, optimizer="sgd", lr=1.0, activation="tanh"))
+    assert diverged.diverged_at is not None and snap.status == "diverged"
