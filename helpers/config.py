@@ -93,7 +93,7 @@ class FieldSpec:
 
 @dataclass(frozen=True)
 class DataConfig:
-    n_samples: int = 1000
+    n_samples: int = 1250
     low: float = 1.0
     high: float = 10.0
     noise_std: float = 0.0

@@ -183,7 +183,7 @@ def test_evaluate_scores_the_checkpoint_from_the_file_alone(trained, tmp_path):
     assert len([line for line in table if line.strip()]) == 4
     assert max(len(line) for line in text.splitlines() if line in table) < 80  # fits a projector
     # The held-out RMSE it prints is the logged best held-out loss, back in units of Y.
-    heldout = float(re.search(r"held-out \(200 samples\): RMSE ([0-9.]+)", text).group(1))
+    heldout = float(re.search(r"held-out \(250 samples\): RMSE ([0-9.]+)", text).group(1))
     log = read_log(out / "logs" / "short.csv")
     y_std = float(prepare_data(DataConfig()).y_scaler.std[0])
     assert math.isclose(heldout, math.sqrt(min(log["test_loss"])) * y_std, abs_tol=2e-3)

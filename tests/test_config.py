@@ -28,7 +28,8 @@ def test_default_path_is_the_repositorys_file():
 
 def test_product_yaml_holds_the_notes_settings():
     config = load_config(PRODUCT_YAML)
-    assert (config.data.n_samples, config.data.low, config.data.high) == (1000, 1.0, 10.0)
+    assert (config.data.n_samples, config.data.low, config.data.high) == (1250, 1.0, 10.0)
+    assert round(config.data.n_samples * (1 - config.data.test_fraction)) == 1000  # the notes' 1000 to train
     assert config.model.hidden_sizes == (16, 8) and config.model.activation == "relu"
     t = config.training
     assert (t.epochs, t.batch_size, t.lr, t.optimizer) == (1000, 100, 0.001, "adam")
