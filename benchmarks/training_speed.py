@@ -8,6 +8,7 @@ then draw the data from the global generator, so all four start from the same
 weights and the same data.
 
     note_script  (a) the note's loop exactly as its script writes it, default threads
+    note_script_1_thread (a1) the same with torch.set_num_threads(1): how much of the gap is threads
     train_model  (b) helpers.training.train_model, the taught loop of notebook 05
     dataloader   (c) helpers.training.train_model_with_dataloader, notebook 06
     fast         (d) helpers.fast_training.fast_train_model, the verified NumPy twin
@@ -83,9 +84,9 @@ class simpleNN(nn.Module):  # noqa: N801 (the note's name)
         return x
 
 
-def run_note_script() -> dict[str, float]:
+def run_note_script(threads: int = DEFAULT_THREADS) -> dict[str, float]:
     """The note's hand-written-batch script: same statements, same order, same prints (silenced)."""
-    torch.set_num_threads(DEFAULT_THREADS)
+    torch.set_num_threads(threads)
     call_start = time.perf_counter()
     torch.manual_seed(1)
     np.random.seed(1)
@@ -133,6 +134,7 @@ def run_note_script() -> dict[str, float]:
                 print(f"Epoch[{epoch + 1}/1000],loss:{loss.item():.4f}")
         train_seconds = time.perf_counter() - loop_start
     call_seconds = time.perf_counter() - call_start
+    torch.set_num_threads(DEFAULT_THREADS)
     x_scaler = Standardizer.from_dict({"mean": [X1_mean.item(), X2_mean.item()],
                                        "std": [X1_std.item(), X2_std.item()]})
     y_scaler = Standardizer.from_dict({"mean": [Y_mean.item()], "std": [Y_std.item()]})
@@ -173,6 +175,8 @@ def course_variant(trainer: Callable[..., TrainingHistory]) -> Callable[[], dict
 
 VARIANTS: dict[str, tuple[str, Callable[[], dict[str, float]]]] = {
     "note_script": ("(a) the note's script as written, default threads", run_note_script),
+    "note_script_1_thread": ("(a1) the same script with torch.set_num_threads(1)",
+                             lambda: run_note_script(threads=1)),
     "train_model": ("(b) helpers.training.train_model (notebook 05)", course_variant(train_model)),
     "dataloader": ("(c) train_model_with_dataloader (notebook 06)",
                    course_variant(train_model_with_dataloader)),
@@ -180,7 +184,7 @@ VARIANTS: dict[str, tuple[str, Callable[[], dict[str, float]]]] = {
 }
 
 
-def machine() -> dict[str, Any]:
+def machine(load_at_start: tuple[float, float, float]) -> dict[str, Any]:
     model_name = platform.processor() or platform.machine()
     with contextlib.suppress(OSError):
         with open("/proc/cpuinfo") as cpuinfo:
@@ -193,7 +197,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
-        "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
+        "load_average_at_start": [round(v, 2) for v in load_at_start],
+        "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
     }
 
 
@@ -208,6 +213,7 @@ def warm_up() -> None:
 
 def run_benchmark(names: list[str], repeats: int, log: Callable[[str], None]) -> dict[str, Any]:
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    load_at_start = os.getloadavg()  # 1, 5, 15-minute load: above the core count, timings are inflated
     warm_up()
     for repeat in range(1, repeats + 1):
         for name in names:  # alternating: a b c d, a b c d, ...
@@ -223,15 +229,16 @@ def run_benchmark(names: list[str], repeats: int, log: Callable[[str], None]) ->
         summary[name] = entry
     report: dict[str, Any] = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": machine(load_at_start),
         "settings": {"samples": N_SAMPLES, "network": "2-16-8-1 ReLU", "loss": "MSE", "optimizer": "Adam",
                      "lr": LR, "batch_size": BATCH_SIZE, "epochs": EPOCHS, "repeats": repeats},
         "variants": summary,
     }
-    if "note_script" in summary and "fast" in summary:
-        report["speedup_fast_over_note_script"] = (
-            summary["note_script"]["median_train_seconds"] / summary["fast"]["median_train_seconds"]
-        )
+    for baseline in ("note_script", "note_script_1_thread", "train_model"):
+        if baseline in summary and "fast" in summary:
+            report[f"speedup_fast_over_{baseline}"] = (
+                summary[baseline]["median_train_seconds"] / summary["fast"]["median_train_seconds"]
+            )
     return report
 
 
@@ -239,7 +246,7 @@ def print_table(report: dict[str, Any]) -> None:
     m = report["machine"]
     print(f"{report['date']}  {m['cpu']}, {m['cores']} cores, torch {m['torch']} "
           f"(default {m['torch_default_threads']} threads), numpy {m['numpy']}, "
-          f"load average at start {m['load_average_at_start']}")
+          f"load average at start {m['load_average_at_start']}, at end {m['load_average_at_end']}")
     print(f"median of {report['settings']['repeats']} alternating runs; 1000 samples, 2-16-8-1 ReLU, "
           "Adam 1e-3, batch 100, 1000 epochs\n")
     header = f"| {'variant':52s} | train s | call s | 1st callback s | grid RMSE |"
@@ -250,9 +257,13 @@ def print_table(report: dict[str, Any]) -> None:
         first_text = f"{first:14.3f}" if first is not None else f"{'-':>14s}"
         print(f"| {entry['label']:52s} | {entry['median_train_seconds']:7.3f} | "
               f"{entry['median_call_seconds']:6.3f} | {first_text} | {entry['median_grid_rmse']:9.4f} |")
-    if "speedup_fast_over_note_script" in report:
-        print(f"\nspeed-up of (d) fast over (a) the note's script (training loop): "
-              f"{report['speedup_fast_over_note_script']:.1f}x")
+    print()
+    for baseline, label in (("note_script", "(a) the note's script"),
+                            ("note_script_1_thread", "(a1) the note's script, 1 thread"),
+                            ("train_model", "(b) train_model")):
+        if f"speedup_fast_over_{baseline}" in report:
+            print(f"speed-up of (d) fast over {label} (median training loop): "
+                  f"{report[f'speedup_fast_over_{baseline}']:.1f}x")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,9 +33,12 @@ gets a column of ones, ``ĥ = [h, 1]``, so that ``ĥ @ Wb = h @ Wᵀ + b``:
                m ← m + (1 - β1)(g - m)            v ← β2 v + (1 - β2) g²
                p ← p - lr / (1 - β1ᵗ) · m / (√v / √(1 - β2ᵗ) + ε)
 
-Everything is NumPy float32 on one flat parameter buffer (and one flat gradient buffer
-with the same layout), with every intermediate array allocated once before training
-and written in place with ``out=``. Adam and SGD work on the whole flat buffer at once.
+The same formulas, in torch and unfolded, are in ``helpers/backprop.py`` (notebook 04).
+Here everything is NumPy float32 on one flat parameter buffer (and one flat gradient
+buffer with the same layout), with every intermediate array allocated once before
+training and written in place with ``out=``. Adam and SGD work on the whole flat buffer
+at once. (Training several models at once would add a leading "model" axis to these
+buffers; ``np.matmul`` broadcasts over it, and the optimizers are element-wise already.)
 """
 
 from __future__ import annotations
