@@ -283,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Exit status: 0 trained, 1 the training diverged, 2 bad configuration or flags."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,  # "--epoch 10" is an error, not silently "--epochs 10"
     )
     parser.add_argument("--config", type=Path, default=default_config_path(), metavar="FILE",
                         help="YAML configuration file (default: the repository's configs/product.yaml)")
