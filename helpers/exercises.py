@@ -360,3 +360,93 @@ register(
     close_to(6.9, rel=0.09),
     "Clear the 'hidden widths' box, press Enter, wait for 'done' and read the grid RMSE.",
 )
+
+
+# ---- 09 · from notebook to project --------------------------------------------------------------
+
+
+def _judge_train_flags(answer: Any) -> Verdict:
+    """The flags must make ``python -m helpers.train`` train 50 epochs at lr 0.01 into the folder 'try'."""
+    import contextlib
+    import io
+
+    from helpers.train import build_parser, overrides_from_args  # on top of the flow: imported when used
+
+    if not isinstance(answer, (list, tuple)) or not all(isinstance(a, str) for a in answer):
+        return False, f"expected a list of strings such as ['--epochs', '50', ...], got {answer!r}"
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # argparse's own usage message is not for here
+            overrides = overrides_from_args(build_parser().parse_args(list(answer)))
+    except SystemExit:
+        return False, f"python -m helpers.train does not accept {' '.join(answer)!r} (see its --help)"
+    wanted = {"training.epochs": 50, "training.lr": 0.01, "output.output_dir": "try"}
+    if overrides == wanted:
+        return True, ""
+    wrong = {key: overrides.get(key) for key in wanted if overrides.get(key) != wanted[key]}
+    extra = sorted(set(overrides) - set(wanted))
+    parts = [f"{key} is not set" if value is None else f"{key} is {value!r}" for key, value in wrong.items()]
+    parts += [f"{key} is changed but should stay as in the file" for key in extra]
+    return False, "your flags give: " + "; ".join(parts)
+
+
+register(
+    "09.train_flags",
+    "Which flags (a list of strings) make `python -m helpers.train` train for 50 epochs with a learning "
+    "rate of 0.01 and write into the folder 'try', leaving every other setting as in the file?",
+    _judge_train_flags,
+    "Each setting has a flag of the same name with '-' for '_': run `python -m helpers.train --help`.",
+)
+
+register(
+    "09.checkpoint_count",
+    "A run with epochs: 300 and checkpoint_every: 40. How many files does models/checkpoints/RUN/ hold "
+    "at the end? (an int)",
+    equals(7),
+    "A snapshot is written after every epoch whose number is a multiple of 40: 40, 80, ... up to 300.",
+)
+
+
+def _best_epoch(test_losses: list[float]) -> torch.Tensor:
+    best = min(range(len(test_losses)), key=lambda i: test_losses[i])  # the first one on a tie
+    return torch.tensor(best + 1)
+
+
+register(
+    "09.best_epoch",
+    "Write best_epoch(test_losses) that returns the epoch (counted from 1, as in the log) with the lowest "
+    "held-out loss; on a tie, the earliest.",
+    function_matches(
+        _best_epoch,
+        [([0.9, 0.5, 0.7],), ([0.3],), ([0.4, 0.2, 0.2, 0.6],), ([1.0, 0.8, 0.6, 0.4, 0.2],)],
+    ),
+    "Find the position of the smallest value (list.index(min(...)) finds the first one), then add 1.",
+)
+
+_WHERE_IT_GOES = {
+    "learning rate": "configs",
+    "training loop": "helpers",
+    "best weights": "models",
+    "loss of every epoch": "logs",
+    "check that evaluate runs": "tests",
+}
+
+
+def _judge_where_it_goes(answer: Any) -> Verdict:
+    if not isinstance(answer, dict):
+        return False, f"expected a dict like {{'learning rate': 'configs', ...}}, got {type(answer).__name__}"
+    missing = sorted(set(_WHERE_IT_GOES) - set(answer))
+    if missing:
+        return False, f"the dict needs the keys {missing}"
+    wrong = sorted(key for key in _WHERE_IT_GOES if answer[key] != _WHERE_IT_GOES[key])
+    if wrong:
+        return False, f"{len(wrong)} of {len(_WHERE_IT_GOES)} in the wrong folder: {wrong}"
+    return True, ""
+
+
+register(
+    "09.where_it_goes",
+    "Put each thing in its folder, one of 'configs', 'helpers', 'models', 'logs', 'tests': the learning "
+    "rate, the training loop, the best weights, the loss of every epoch, a check that evaluate runs.",
+    _judge_where_it_goes,
+    "Settings you change between runs / code / files a run writes (weights, numbers) / automatic checks.",
+)
