@@ -110,11 +110,28 @@ class FlatMLP:
     # -- buffers ----------------------------------------------------------------------------------
     def _make_buffers(self, max_batch: int) -> None:
         self.max_batch = max_batch
-        # inputs[l] holds [h_l, 1] for the hidden layers (inputs[0] is given by the caller)
+        # hidden_inputs[l] holds [h, 1] for each hidden layer's output h (the network's input is given)
         self.hidden_inputs = [np.ones((max_batch, n + 1), dtype=np.float32) for n in self.sizes[1:-1]]
         self.pre_activations = [np.empty((max_batch, n), dtype=np.float32) for n in self.sizes[1:]]
-        self.deltas = [np.empty((max_batch, n), dtype=np.float32) for n in self.sizes[1:]]
+        self.deltas = [np.empty((max_batch, n), dtype=np.float32) for n in self.sizes[1:-1]]
         self.derivatives = [np.empty((max_batch, n), dtype=np.float32) for n in self.sizes[1:-1]]
+        self._views: dict[int, tuple[list[np.ndarray], ...]] = {}
+        # Wᵀ of each layer (the folded matrix without its bias row), transposed back: W, for dh = dz @ W
+        self.weights_t = [folded[:-1].T for folded in self.layers]
+
+    def _views_for(self, rows: int) -> tuple[list[np.ndarray], ...]:
+        """The first ``rows`` rows of every buffer, made once per batch size (slicing costs time too)."""
+        views = self._views.get(rows)
+        if views is None:
+            if rows > self.max_batch:
+                self._make_buffers(rows)
+            z = [buffer[:rows] for buffer in self.pre_activations]
+            h_aug = [buffer[:rows] for buffer in self.hidden_inputs]
+            h = [buffer[:, :-1] for buffer in h_aug]
+            deltas = [buffer[:rows] for buffer in self.deltas]
+            derivatives = [buffer[:rows] for buffer in self.derivatives]
+            views = self._views[rows] = (z, h_aug, h, deltas, derivatives, [z[-1].reshape(-1)])
+        return views
 
     def _activate(self, z: np.ndarray, out: np.ndarray) -> None:
         """out = act(z), in place."""
@@ -140,21 +157,18 @@ class FlatMLP:
             out *= h
 
     # -- forward and backward ---------------------------------------------------------------------
+    # np.dot rather than np.matmul: the same BLAS product with less per-call overhead on small arrays.
     def forward(self, x_aug: np.ndarray) -> np.ndarray:
         """Prediction for the rows of ``x_aug`` = [x, 1] (B, in + 1); returns a view of a buffer."""
-        rows = x_aug.shape[0]
-        if rows > self.max_batch:
-            self._make_buffers(rows)
+        z, h_aug, h, _, _, _ = self._views_for(x_aug.shape[0])
         layer_input = x_aug
         last = len(self.layers) - 1
         for index, folded in enumerate(self.layers):
-            z = self.pre_activations[index][:rows]
-            np.matmul(layer_input, folded, out=z)
+            np.dot(layer_input, folded, out=z[index])
             if index < last:
-                h_aug = self.hidden_inputs[index][:rows]
-                self._activate(z, h_aug[:, :-1])
-                layer_input = h_aug
-        return z
+                self._activate(z[index], h[index])
+                layer_input = h_aug[index]
+        return z[last]
 
     def loss(self, x_aug: np.ndarray, y: np.ndarray) -> float:
         """Mean squared error of the prediction for ``x_aug`` against ``y`` (no gradient)."""
@@ -165,24 +179,19 @@ class FlatMLP:
 
     def loss_and_gradient(self, x_aug: np.ndarray, y: np.ndarray) -> float:
         """Forward, MSE loss and backward for one batch; the gradient lands in ``grads``."""
-        rows = x_aug.shape[0]
+        _, h_aug, h, deltas, derivatives, (flat,) = self._views_for(x_aug.shape[0])
         delta = self.forward(x_aug)  # the output layer's pre-activation = the prediction
         delta -= y  # ŷ - y
-        flat = delta.reshape(-1)
         loss = float(np.dot(flat, flat)) / flat.size
         delta *= 2.0 / flat.size  # dL/dŷ
-        for index in range(len(self.layers) - 1, -1, -1):
-            layer_input = x_aug if index == 0 else self.hidden_inputs[index - 1][:rows]
-            np.matmul(layer_input.T, delta, out=self.layer_grads[index])
-            if index == 0:
-                break
-            folded = self.layers[index]
-            below = self.deltas[index - 1][:rows]
-            np.matmul(delta, folded[:-1].T, out=below)
-            derivative = self.derivatives[index - 1][:rows]
-            self._derivative(layer_input[:, :-1], derivative)
-            below *= derivative
+        for index in range(len(self.layers) - 1, 0, -1):
+            np.dot(h_aug[index - 1].T, delta, out=self.layer_grads[index])  # dWb = ĥᵀ @ dz
+            below = deltas[index - 1]
+            np.dot(delta, self.weights_t[index], out=below)  # dh = dz @ W
+            self._derivative(h[index - 1], derivatives[index - 1])
+            below *= derivatives[index - 1]  # dz = dh * act'(z)
             delta = below
+        np.dot(x_aug.T, delta, out=self.layer_grads[0])
         return loss
 
 
@@ -271,20 +280,22 @@ class MiniBatchStepper:
         self.optimizer = (_Adam if optimizer == "adam" else _SGD)(self.net.params, self.net.grads, float(lr))
         self.x_all, self.y_all = _augment(X_train), _as_numpy(Y_train)
         self.x_shuffled, self.y_shuffled = np.empty_like(self.x_all), np.empty_like(self.y_all)
-        self.slices = [(start, min(start + batch_size, self.n)) for start in range(0, self.n, batch_size)]
+        slices = [(start, min(start + batch_size, self.n)) for start in range(0, self.n, batch_size)]
+        # Views of the shuffled buffers, made once: each epoch refills the buffers in the new order.
+        self.batches = [(self.x_shuffled[a:b], self.y_shuffled[a:b], b - a) for a, b in slices]
         self.generator = torch.Generator().manual_seed(seed)
 
     def epoch(self) -> Iterator[tuple[float, int]]:
         order = torch.randperm(self.n, generator=self.generator).numpy()
         np.take(self.x_all, order, axis=0, out=self.x_shuffled)  # rows in this epoch's order, so
         np.take(self.y_all, order, axis=0, out=self.y_shuffled)  # that each batch is a plain slice
-        for start, stop in self.slices:
-            loss = self.net.loss_and_gradient(self.x_shuffled[start:stop], self.y_shuffled[start:stop])
+        for x_batch, y_batch, rows in self.batches:
+            loss = self.net.loss_and_gradient(x_batch, y_batch)
             if not math.isfinite(loss):
-                yield loss, stop - start
+                yield loss, rows
                 return
             self.optimizer.step()
-            yield loss, stop - start
+            yield loss, rows
 
 
 def fast_train_model(
