@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from helpers.data import Standardizer, make_product_data, train_test_split
-from helpers.fast_training import FlatMLP, MiniBatchStepper, fast_train_model
+from helpers.fast_training import FlatMLP, MiniBatchStepper, fast_train_model, step_losses_side_by_side
 from helpers.model import ProductMLP
 from helpers.training import TrainingDiverged, TrainingHistory, train_model
 
@@ -272,3 +272,22 @@ def test_argument_errors_match_train_model(data, args: tuple[str, ...], kwargs: 
 def test_rejects_a_module_that_is_not_a_product_mlp(data) -> None:
     with pytest.raises(ValueError, match="ProductMLP"):
         fast_train_model(nn.Sequential(nn.Linear(2, 1)), *data[:2], epochs=1)
+
+
+def test_side_by_side_check_for_the_notebook(data) -> None:
+    X_train, Y_train, _, _ = data
+    model = ProductMLP(activation="sigmoid")
+    before = [p.detach().clone() for p in model.parameters()]
+    autograd_losses, fast_losses = step_losses_side_by_side(model, X_train, Y_train, steps=30, batch_size=64,
+                                                            lr=0.2, optimizer="sgd", seed=3)
+    assert len(autograd_losses) == len(fast_losses) == 30
+    assert np.abs(np.array(autograd_losses) - np.array(fast_losses)).max() < 1e-5
+    # its autograd side is the reference written in this file
+    reference = ProductMLP(activation="sigmoid")
+    reference.load_state_dict(model.state_dict())
+    expected = autograd_step_losses(reference, X_train, Y_train, batch_size=64, optimizer="sgd", lr=0.2,
+                                    seed=3, steps=30)
+    assert autograd_losses == expected
+    assert all((a == b).all() for a, b in zip(before, model.parameters(), strict=True))  # model untouched
+    with pytest.raises(ValueError, match="steps"):
+        step_losses_side_by_side(model, X_train, Y_train, steps=0)
