@@ -38,7 +38,8 @@ clean:
 #               Voila runs the notebook and shows only its text, plots and sliders (code is hidden).
 DEMO_PORT     ?= 8866
 DEMO_NOTEBOOK ?= notebooks/07_playground.ipynb
+VOILA_FLAGS   ?=# e.g. VOILA_FLAGS=--no-browser (the browser test uses it)
 
 .PHONY: demo
 demo: install
-	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(DEMO_PORT) $(DEMO_NOTEBOOK)
+	$(BIN)/voila --Voila.ip=127.0.0.1 --port=$(DEMO_PORT) $(VOILA_FLAGS) $(DEMO_NOTEBOOK)
