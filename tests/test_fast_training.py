@@ -291,3 +291,24 @@ def test_side_by_side_check_for_the_notebook(data) -> None:
     assert all((a == b).all() for a, b in zip(before, model.parameters(), strict=True))  # model untouched
     with pytest.raises(ValueError, match="steps"):
         step_losses_side_by_side(model, X_train, Y_train, steps=0)
+
+
+def test_benchmark_script_runs_one_variant_and_prints_json(capsys) -> None:
+    """A smoke test of benchmarks/training_speed.py (the fast variant only: the others take seconds)."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "training_speed.py"
+    spec = importlib.util.spec_from_file_location("training_speed", path)
+    assert spec is not None and spec.loader is not None
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    assert set(benchmark.VARIANTS) == {"note_script", "note_script_1_thread", "train_model", "dataloader",
+                                       "fast"}
+    assert benchmark.main(["--variant", "fast", "--repeats", "1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    fast = report["variants"]["fast"]
+    assert len(fast["runs"]) == 1 and fast["median_train_seconds"] > 0
+    assert 0.2 < fast["median_grid_rmse"] < 0.4  # the notes' settings learn the product to the usual band
+    assert fast["median_first_callback_seconds"] < fast["median_call_seconds"]
