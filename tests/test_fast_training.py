@@ -312,3 +312,16 @@ def test_benchmark_script_runs_one_variant_and_prints_json(capsys) -> None:
     assert len(fast["runs"]) == 1 and fast["median_train_seconds"] > 0
     assert 0.2 < fast["median_grid_rmse"] < 0.4  # the notes' settings learn the product to the usual band
     assert fast["median_first_callback_seconds"] < fast["median_call_seconds"]
+
+
+def test_other_input_and_output_sizes_match_train_model() -> None:
+    generator = torch.Generator().manual_seed(0)
+    X, Y = torch.randn(130, 3, generator=generator), torch.randn(130, 2, generator=generator)
+    reference, fast = twin_models(in_features=3, out_features=2, hidden_sizes=(7,))
+    settings = dict(epochs=20, batch_size=32, lr=1e-2)
+    expected = train_model(reference, X[:100], Y[:100], X[100:], Y[100:], **settings)
+    got = fast_train_model(fast, X[:100], Y[:100], X[100:], Y[100:], **settings)
+    np.testing.assert_allclose(got.train_loss + got.test_loss, expected.train_loss + expected.test_loss,
+                               atol=1e-5)
+    assert got.best_epoch == expected.best_epoch
+    assert max_weight_difference(reference, fast) < 1e-5
