@@ -355,3 +355,10 @@ def test_train_with_settings_is_the_dashboard_run_without_widgets():
     assert model.hidden_sizes == (16, 8)
     _, diverged, snap = train_with_settings(replace(SMALL, optimizer="sgd", lr=1.0, activation="tanh"))
     assert diverged.diverged_at is not None and snap.status == "diverged"
+
+
+def test_describe_settings_names_the_shape_and_the_optimizer():
+    from helpers.dashboard import describe_settings
+
+    assert describe_settings(NOTES_SETTINGS) == "2-16-8-1 relu, adam lr 0.001, batch 100, 1000 epochs"
+    assert describe_settings(replace(NOTES_SETTINGS, hidden_sizes=())).startswith("2-1 relu")
