@@ -243,6 +243,8 @@ def _grid(low: float, high: float, steps: int) -> tuple[Tensor, np.ndarray]:
     """Grid points and the true product on them (cached: the views ask for the same grids)."""
     key = (float(low), float(high), steps)
     if key not in _GRID_CACHE:
+        if len(_GRID_CACHE) >= 16:  # the view grid plus a few data ranges: keep it small
+            _GRID_CACHE.clear()
         _, _, points = make_grid(low, high, steps)
         truth = (points[:, 0] * points[:, 1]).numpy().astype(np.float64)
         _GRID_CACHE[key] = (points, truth)

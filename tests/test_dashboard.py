@@ -362,3 +362,17 @@ def test_describe_settings_names_the_shape_and_the_optimizer():
 
     assert describe_settings(NOTES_SETTINGS) == "2-16-8-1 relu, adam lr 0.001, batch 100, 1000 epochs"
     assert describe_settings(replace(NOTES_SETTINGS, hidden_sizes=())).startswith("2-1 relu")
+
+
+def test_latency_benchmark_runs_and_reports_both_times():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "playground_latency.py"
+    done = subprocess.run([sys.executable, str(script), "--repeats", "1", "--json"], capture_output=True,
+                          text=True, timeout=300, check=True)
+    result = json.loads(done.stdout)
+    assert result["repeats"] == 1
+    assert 0 < result["first_frame_s"]["median"] <= result["done_s"]["median"]
