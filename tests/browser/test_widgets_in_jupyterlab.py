@@ -334,11 +334,15 @@ def test_playground_trains_and_reacts_in_jupyterlab(page, lab):
     assert_no_widget_errors(page, "07 after moving controls")
 
     # "Restart Kernel and Run All Cells": the dashboard must come back and train again
+    # Mark the old dashboard: only a dashboard drawn by the new kernel counts as "back".
+    page.evaluate("() => document.querySelector('.playground-dashboard').setAttribute('data-old', '1')")
     started = time.monotonic()
     # not awaited: the command's promise waits for the dialog that we click next
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:restart-run-all'); }")
     page.locator(".jp-Dialog .jp-mod-accept").click()
-    time.sleep(1.0)  # let the restart clear the execution counts before polling
+    page.locator(".playground-dashboard[data-old]").wait_for(state="detached", timeout=RUN_ALL_TIMEOUT * 1000)
+    page.locator(".playground-dashboard:not([data-old])").wait_for(state="visible",
+                                                                   timeout=RUN_ALL_TIMEOUT * 1000)
     wait_until_all_cells_ran(page, "07 restart and run all", started)
     wait_for_run(page, "2-16-8-1 relu, adam lr 0.001, batch 100, 1000 epochs")
     assert page.locator(".playground-dashboard").count() == 1
