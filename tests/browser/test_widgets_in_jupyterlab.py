@@ -300,6 +300,14 @@ def test_playground_trains_and_reacts_in_jupyterlab(page, lab):
     shot(dashboard, "07_playground_before.png")
     before = playground_png(page)
 
+    # record every status line the page shows: live frames must arrive while a run trains
+    page.evaluate("""() => {
+        window.__statusLog = [];
+        const status = document.querySelector('.playground-dashboard .playground-status');
+        new MutationObserver(() => window.__statusLog.push([performance.now(), status.innerText]))
+            .observe(status, {subtree: true, childList: true, characterData: true});
+    }""")
+
     # the learning rate: a log slider (its handle moves the exponent, 0.1 per key press)
     lr_slider = page.locator(".playground-lr")
     started = time.monotonic()
@@ -308,6 +316,10 @@ def test_playground_trains_and_reacts_in_jupyterlab(page, lab):
     wait_for_value(lr_slider.locator(".noUi-handle").first, lambda v: abs(v - -2.5) < 1e-6, "learning rate")
     wait_for_run(page, "adam lr 0.00316")
     TIMINGS["07 learning-rate change to done"] = round(time.monotonic() - started, 2)
+    log = page.evaluate("() => window.__statusLog")
+    live = [text for _, text in log if text.startswith("training: epoch")]
+    assert live, f"no live frame reached the page while training, only {[text for _, text in log]}"
+    TIMINGS["07 live status updates seen during the learning-rate change"] = len(live)
     after_lr = playground_png(page)
     shot(dashboard, "07_playground_after_lr.png")
     loss_change = changed_fraction(before, after_lr, LOSS_PANEL, tolerance=30)
