@@ -462,3 +462,271 @@ def step_losses_side_by_side(
             if not math.isfinite(fast_losses[-1]):
                 break
     return autograd_losses, fast_losses
+
+
+# ---- many models at once ----------------------------------------------------------------------
+# K networks of the same shape, trained side by side: every buffer above gets a leading "model"
+# axis, each layer is one np.matmul over that axis (a stacked product, K small matrices per call),
+# and Adam/SGD stay element-wise, with one learning rate per model. Each model follows the batch
+# order of its own seed, so model k takes exactly the steps that ``fast_train_model(models[k], ...,
+# lr=lr[k], seed=seed[k])`` takes (tests: the same losses to float32 rounding).
+
+
+class BatchedFlatMLP:
+    """K ``ProductMLP``s of one shape as a (K, P) float32 buffer, with a batched forward and backward.
+
+    ``layers[l]`` is a (K, in + 1, out) view of ``params`` (each model's weight transposed, its bias
+    as the last row), ``layer_grads[l]`` the same view of ``grads``. Inputs are ``[x, 1]`` of shape
+    (B, in + 1), shared by all models, or (K, B, in + 1), one batch per model.
+    """
+
+    def __init__(self, models: list[ProductMLP]) -> None:
+        if not isinstance(models, (list, tuple)) or not models:
+            raise ValueError("models must be a non-empty list of helpers.model.ProductMLP")
+        for index, model in enumerate(models):
+            if not isinstance(model, ProductMLP):
+                raise ValueError(
+                    f"models[{index}] must be a helpers.model.ProductMLP, got {type(model).__name__}"
+                )
+            if model.config != models[0].config:
+                raise ValueError(
+                    f"all models must have the same shape and activation (they share one batched matmul "
+                    f"per layer): models[0] is {models[0].config}, models[{index}] is {model.config}"
+                )
+        self.activation = models[0].activation
+        self.sizes = [models[0].in_features, *models[0].hidden_sizes, models[0].out_features]
+        self.n_models = len(models)
+        self.shapes = [(n_in + 1, n_out) for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:], strict=True)]
+        total = sum(rows * cols for rows, cols in self.shapes)
+        self.params = np.zeros((self.n_models, total), dtype=np.float32)
+        self.grads = np.zeros((self.n_models, total), dtype=np.float32)
+        self.layers: list[np.ndarray] = []
+        self.layer_grads: list[np.ndarray] = []
+        offset = 0
+        for rows, cols in self.shapes:
+            block = slice(offset, offset + rows * cols)
+            self.layers.append(self.params[:, block].reshape(self.n_models, rows, cols))
+            self.layer_grads.append(self.grads[:, block].reshape(self.n_models, rows, cols))
+            offset += rows * cols
+        singles = [FlatMLP(model, max_batch=1) for model in models]  # the single-model layout, reused
+        for k, single in enumerate(singles):
+            self.params[k] = single.params
+
+    def store_into(self, models: list[ProductMLP], params: np.ndarray | None = None) -> None:
+        """Copy row k of the buffer (or of a saved copy ``params``) into ``models[k]``."""
+        source = self.params if params is None else params
+        for k, model in enumerate(models):
+            offset = 0
+            with torch.no_grad():
+                for (rows, cols), linear in zip(self.shapes, model.linears, strict=True):
+                    block = source[k, offset : offset + rows * cols].reshape(rows, cols)
+                    linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(block[:-1].T)))
+                    linear.bias.copy_(torch.from_numpy(block[-1].copy()))
+                    offset += rows * cols
+
+    def _activate(self, z: np.ndarray) -> np.ndarray:
+        if self.activation == "relu":
+            return np.maximum(z, 0.0)
+        if self.activation == "tanh":
+            return np.tanh(z)
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def _derivative(self, h: np.ndarray) -> np.ndarray:
+        """act'(z) from the activation's output h = act(z)."""
+        if self.activation == "relu":
+            return (h > 0.0).astype(np.float32)
+        if self.activation == "tanh":
+            return 1.0 - h * h
+        return h * (1.0 - h)
+
+    def _forward(self, x_aug: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Prediction (K, B, out) and the augmented inputs [h, 1] of every layer after the first."""
+        hidden_inputs: list[np.ndarray] = []
+        layer_input = x_aug
+        last = len(self.layers) - 1
+        for index, folded in enumerate(self.layers):
+            z = np.matmul(layer_input, folded)  # (B, in+1) or (K, B, in+1) @ (K, in+1, out) -> (K, B, out)
+            if index == last:
+                return z, hidden_inputs
+            augmented = np.ones(z.shape[:-1] + (z.shape[-1] + 1,), dtype=np.float32)
+            augmented[..., :-1] = self._activate(z)
+            hidden_inputs.append(augmented)
+            layer_input = augmented
+        raise AssertionError("unreachable: a network has at least one layer")
+
+    def predict(self, x_aug: np.ndarray) -> np.ndarray:
+        """Every model's prediction, shape (K, B, out)."""
+        return self._forward(x_aug)[0]
+
+    def losses(self, x_aug: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Each model's mean squared error on ``x_aug``, ``y`` (no gradient), shape (K,)."""
+        diff = self.predict(x_aug) - y
+        return np.einsum("kbo,kbo->k", diff, diff) / (diff.shape[1] * diff.shape[2])
+
+    def losses_and_gradients(self, x_aug: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Forward, every model's MSE and backward for one batch; the gradients land in ``grads``."""
+        prediction, hidden_inputs = self._forward(x_aug)
+        delta = prediction - y  # ŷ - y, (K, B, out)
+        size = delta.shape[1] * delta.shape[2]
+        losses = np.einsum("kbo,kbo->k", delta, delta) / size
+        delta *= 2.0 / size  # dL/dŷ
+        for index in range(len(self.layers) - 1, 0, -1):
+            below_input = hidden_inputs[index - 1]
+            np.matmul(below_input.transpose(0, 2, 1), delta, out=self.layer_grads[index])  # dWb = ĥᵀ @ dz
+            weights = self.layers[index][:, :-1, :]  # (K, in, out): W without the bias row
+            delta_below = np.matmul(delta, weights.transpose(0, 2, 1))  # dh = dz @ W
+            delta_below *= self._derivative(below_input[..., :-1])  # dz = dh * act'(z)
+            delta = delta_below
+        x_t = x_aug.T if x_aug.ndim == 2 else x_aug.transpose(0, 2, 1)
+        np.matmul(x_t, delta, out=self.layer_grads[0])
+        return losses
+
+
+def _per_model(name: str, value: object, n_models: int, check: Callable[[object], bool], what: str) -> list:
+    values = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value] * n_models
+    if len(values) != n_models:
+        raise ValueError(f"{name} must be one value or one per model ({n_models}), got {len(values)} values")
+    for item in values:
+        if not check(item):
+            raise ValueError(f"every {name} must be {what}, got {item!r}")
+    return values
+
+
+def _is_lr(value: object) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, (int, float, np.floating))
+            and math.isfinite(value) and value > 0)
+
+
+def _is_seed(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and 0 <= value < 2**63
+
+
+def fast_train_many(
+    models: list[ProductMLP],
+    X_train: Tensor,
+    Y_train: Tensor,
+    X_test: Tensor | None = None,
+    Y_test: Tensor | None = None,
+    *,
+    epochs: int = 1000,
+    batch_size: int = 100,
+    lr: float | list[float] = 1e-3,
+    optimizer: str = "adam",
+    seed: int | list[int] = 0,
+    keep_best: bool = True,
+    on_diverge: str = "raise",
+) -> list[TrainingHistory]:
+    """Train K models of one shape at once on the same data; return one ``TrainingHistory`` each.
+
+    Model k ends exactly as ``fast_train_model(models[k], ..., lr=lr[k], seed=seed[k])`` would
+    (the same batch order, steps and history), but each layer's product is one ``np.matmul``
+    for all K models. ``lr`` and ``seed`` are one value for all models or a list with one
+    per model: copies that differ only in their initial weights, only in the learning rate,
+    or only in the batch order. A model whose loss becomes NaN/inf stops (its weights stay
+    those of its last finite step) while the others go on; afterwards ``on_diverge="raise"``
+    raises ``TrainingDiverged`` for the first model that diverged, ``"stop"`` just returns
+    the histories (``diverged_at`` set).
+    """
+    if not isinstance(models, (list, tuple)) or not models:
+        raise ValueError("models must be a non-empty list of helpers.model.ProductMLP")
+    n_models = len(models)
+    lrs = _per_model("lr", lr, n_models, _is_lr, "a finite number > 0 (for example 1e-3)")
+    seeds = _per_model("seed", seed, n_models, _is_seed, "an int >= 0")
+    for model in models:
+        _validate(model, X_train, Y_train, X_test, Y_test, epochs, batch_size, lrs[0], optimizer, 1,
+                  on_diverge)
+    net = BatchedFlatMLP(list(models))  # checks that all models have one shape
+
+    n = X_train.shape[0]
+    x_all, y_all = _augment(X_train), _as_numpy(Y_train)
+    x_test = None if X_test is None else _augment(X_test)
+    y_test = None if Y_test is None else _as_numpy(Y_test)
+    shared_order = len(set(seeds)) == 1  # one batch order: the batch is (B, in+1), broadcast over models
+    generators = [torch.Generator().manual_seed(int(s)) for s in (seeds[:1] if shared_order else seeds)]
+    lr_column = np.asarray(lrs, dtype=np.float64).reshape(-1, 1)  # -lr / (1 - β1ᵗ) in float64, as _Adam
+
+    # Optimizer state for all models (element-wise, as _Adam and _SGD above, with a per-model lr).
+    exp_avg, exp_avg_sq = np.zeros_like(net.params), np.zeros_like(net.params)
+    step_count = 0
+    active = np.ones(n_models, dtype=bool)  # models still training (not diverged)
+
+    histories = [TrainingHistory() for _ in models]
+    best_params = net.params.copy()
+    has_best = np.zeros(n_models, dtype=bool)
+    for model in models:
+        model.train()
+    start_time = time.perf_counter()
+    with np.errstate(all="ignore"):  # a diverging model overflows to inf/NaN: detected below
+        for epoch in range(1, epochs + 1):
+            orders = [torch.randperm(n, generator=g).numpy() for g in generators]
+            if shared_order:
+                x_epoch, y_epoch = x_all[orders[0]], y_all[orders[0]]
+            else:
+                stacked = np.stack(orders)  # (K, n)
+                x_epoch, y_epoch = x_all[stacked], y_all[stacked]
+            loss_sums = np.zeros(n_models, dtype=np.float64)
+            for start in range(0, n, batch_size):
+                x_batch = x_epoch[..., start : start + batch_size, :]
+                y_batch = y_epoch[..., start : start + batch_size, :]
+                rows = x_batch.shape[-2]
+                losses = net.losses_and_gradients(x_batch, y_batch)
+                finite = np.isfinite(losses)
+                for k in np.flatnonzero(active & ~finite):  # no step on this batch, as the single trainer
+                    histories[k].diverged_at = epoch
+                active &= finite
+                loss_sums += losses * rows
+                step_count += 1
+                grads = net.grads
+                if optimizer == "adam":  # the same operations, in the same order, as _Adam.step
+                    beta1, beta2 = ADAM_BETAS
+                    exp_avg += (grads - exp_avg) * (1.0 - beta1)
+                    exp_avg_sq *= beta2
+                    exp_avg_sq += (grads * grads) * (1.0 - beta2)
+                    denom = np.sqrt(exp_avg_sq)
+                    denom /= math.sqrt(1.0 - beta2**step_count)
+                    denom += ADAM_EPS
+                    update = exp_avg / denom
+                    update *= (-lr_column / (1.0 - beta1**step_count)).astype(np.float32)
+                else:
+                    update = grads * (-lr_column).astype(np.float32)
+                if not active.all():
+                    update[~active] = 0.0  # a diverged model keeps its last finite weights
+                net.params += update
+            test_values = net.losses(x_test, y_test) if x_test is not None else None
+            for k in range(n_models):
+                history = histories[k]
+                if history.diverged_at is not None:
+                    continue
+                history.train_loss.append(float(loss_sums[k]) / n)
+                if test_values is not None:
+                    value = float(test_values[k])
+                    if not math.isfinite(value):
+                        history.train_loss.pop()
+                        history.diverged_at = epoch
+                        active[k] = False
+                        continue
+                    history.test_loss.append(value)
+                    if history.best_test_loss is None or value < history.best_test_loss:
+                        history.best_test_loss = value
+                        history.best_epoch = epoch
+                        best_params[k] = net.params[k]
+                        has_best[k] = True
+                history.epochs_run = epoch
+            if not active.any():
+                break
+    seconds = time.perf_counter() - start_time
+    for history in histories:
+        history.seconds = seconds  # the wall time of the whole batch, shared
+    net.store_into(list(models))
+    if keep_best:
+        chosen = np.where(has_best[:, None], best_params, net.params)
+        net.store_into(list(models), chosen)
+    diverged = [k for k, history in enumerate(histories) if history.diverged_at is not None]
+    if diverged and on_diverge == "raise":
+        first = diverged[0]
+        raise TrainingDiverged(histories[first].diverged_at, histories[first],
+                               detail=f"model {first} of {n_models}, lr {lrs[first]:g}")
+    return histories
+
+
+__all__ += ["BatchedFlatMLP", "fast_train_many"]
