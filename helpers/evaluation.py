@@ -10,8 +10,10 @@ training square [1, 10]², where every region counts equally.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor, nn
@@ -163,3 +165,96 @@ def evaluate(
         grid_steps=steps,
         n_heldout=X_test.shape[0],
     )
+
+
+# ---- notebook 08: what the network learned ---------------------------------------------------------
+
+
+def predict_along_line(
+    model: nn.Module,
+    x_scaler: Standardizer,
+    y_scaler: Standardizer,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    steps: int = 2001,
+) -> tuple[Tensor, Tensor]:
+    """Points evenly spaced on the segment ``start`` → ``end`` (steps, 2) and the prediction there (steps,).
+
+    Computed in float64 (a copy of the model), so that the straight pieces of a ReLU network
+    show up as second differences of about 1e-12 rather than float32's 1e-5 noise.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 3:
+        raise ValueError(f"steps must be an int >= 3 (second differences need three points), got {steps!r}")
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not x_scaler.is_fitted or not y_scaler.is_fitted:
+        raise ValueError("x_scaler and y_scaler must be fitted (call fit on the training data first)")
+    a, b = torch.tensor(start, dtype=torch.float64), torch.tensor(end, dtype=torch.float64)
+    if a.shape != (2,) or b.shape != (2,) or not (torch.isfinite(a).all() and torch.isfinite(b).all()):
+        raise ValueError(f"start and end must be two finite numbers each, got {start!r} and {end!r}")
+    t = torch.linspace(0.0, 1.0, steps, dtype=torch.float64).unsqueeze(1)
+    points = a + t * (b - a)
+    twin = copy.deepcopy(model).double().eval()
+    with torch.no_grad():
+        standardized = (points - x_scaler.mean.double()) / x_scaler.std.double()
+        output = twin(standardized) * y_scaler.std.double() + y_scaler.mean.double()
+    return points, output[:, 0]
+
+
+def second_differences(values: Tensor | np.ndarray) -> np.ndarray:
+    """v[i+1] - 2 v[i] + v[i-1] for each inner point: 0 wherever ``values`` lie on a straight line."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1 or array.size < 3:
+        raise ValueError(f"values must be 1-D with at least 3 numbers, got shape {array.shape}")
+    return array[2:] - 2.0 * array[1:-1] + array[:-2]
+
+
+def find_kinks(values: Tensor | np.ndarray, *, rel_tol: float = 1e-9) -> list[int]:
+    """Indices (into ``values``) where evenly spaced samples stop lying on one straight line.
+
+    A second difference larger than ``rel_tol`` times the largest |value| marks a bend; a kink
+    between two samples bends two neighbouring second differences, so consecutive marks count as
+    one kink (reported at the first). Kinks closer than two samples apart merge: the count is a
+    lower bound, exact when the sampling is fine enough.
+    """
+    if not rel_tol > 0:
+        raise ValueError(f"rel_tol must be > 0, got {rel_tol!r}")
+    array = np.asarray(values, dtype=np.float64)
+    curvature = np.abs(second_differences(array))
+    bent = np.flatnonzero(curvature > rel_tol * max(float(np.abs(array).max()), 1.0)) + 1
+    return [int(i) for k, i in enumerate(bent) if k == 0 or i != bent[k - 1] + 1]
+
+
+def relu_pattern_changes(model: nn.Module, X_standardized: Tensor) -> list[int]:
+    """Indices i where the on/off pattern of the ReLUs differs between rows i and i + 1.
+
+    Between two such places every ReLU keeps its state, so the network is one linear (affine)
+    function there: the pieces of a piecewise-linear network. ``model`` must be a ``ProductMLP``
+    with ReLU (anything with a ``layers`` ``nn.Sequential`` of Linear and ReLU).
+    """
+    layers = getattr(model, "layers", None)
+    if not isinstance(layers, nn.Sequential) or not any(isinstance(m, nn.ReLU) for m in layers):
+        raise ValueError("model must have a `layers` nn.Sequential with ReLU activations (a ReLU ProductMLP)")
+    patterns = []
+    with torch.no_grad():
+        h = X_standardized.to(next(model.parameters()).dtype)
+        for module in layers:
+            h = module(h)
+            if isinstance(module, nn.ReLU):
+                patterns.append(h > 0)
+    if not patterns:
+        return []
+    on_off = torch.cat(patterns, dim=1)
+    changed = (on_off[1:] != on_off[:-1]).any(dim=1)
+    return [int(i) for i in torch.nonzero(changed).flatten()]
+
+
+def spread(values: Tensor | np.ndarray | list[float]) -> dict[str, float]:
+    """min, median and max of a set of results (e.g. one RMSE per seed)."""
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    if array.size == 0 or not np.isfinite(array).all():
+        raise ValueError(f"values must be a non-empty set of finite numbers, got {array.tolist()!r}")
+    return {"min": float(array.min()), "median": float(np.median(array)), "max": float(array.max())}
+
+
+__all__ += ["find_kinks", "predict_along_line", "relu_pattern_changes", "second_differences", "spread"]

@@ -369,3 +369,105 @@ def plot_curves(
 
 
 __all__ += ["plot_curves"]
+
+
+# ---- notebook 08: what the network learned ---------------------------------------------------------
+
+
+def plot_along_line(
+    position: Tensor | np.ndarray | Sequence[float],
+    curves: dict[str, Tensor | np.ndarray | Sequence[float]],
+    *,
+    shade: tuple[float, float] | None = (1.0, 10.0),
+    marks: Sequence[float] = (),
+    xlabel: str = "position along the line",
+    ylabel: str = "Y",
+    title: str = "",
+) -> Figure:
+    """Named curves over one position axis; ``shade`` marks the training range, ``marks`` draws
+    thin vertical lines (e.g. where the network bends)."""
+    x = _to_numpy(position).reshape(-1)
+    if not curves:
+        raise ValueError("curves must hold at least one named sequence of numbers")
+    fig = Figure(figsize=(8.0, 4.5), layout="constrained")
+    ax = fig.subplots()
+    if shade is not None:
+        ax.axvspan(*shade, color="tab:green", alpha=0.12, label="training range")
+    for label, values in curves.items():
+        y = _to_numpy(values).reshape(-1)
+        if y.shape != x.shape:
+            raise ValueError(f"curve {label!r} has {y.size} values for {x.size} positions")
+        ax.plot(x, y, label=label, linewidth=2)
+    for k, mark in enumerate(marks):
+        ax.axvline(float(mark), color="grey", linewidth=0.8, linestyle=":", label="kink" if k == 0 else None)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=10)
+    return fig
+
+
+def plot_spread(
+    groups: dict[str, Sequence[float]],
+    *,
+    ylabel: str = "held-out RMSE",
+    title: str = "",
+) -> Figure:
+    """One column of dots per group (one dot per run), with each group's median as a bar."""
+    if not groups:
+        raise ValueError("groups must hold at least one named list of results")
+    fig = Figure(figsize=(7.0, 4.5), layout="constrained")
+    ax = fig.subplots()
+    for position, (label, values) in enumerate(groups.items()):
+        y = _to_numpy(values).reshape(-1)
+        if y.size == 0:
+            raise ValueError(f"group {label!r} is empty")
+        jitter = np.linspace(-0.12, 0.12, y.size) if y.size > 1 else np.zeros(1)
+        ax.scatter(position + jitter, y, s=45, alpha=0.8, zorder=3)
+        ax.hlines(np.median(y), position - 0.25, position + 0.25, color="black", linewidth=2.5, zorder=4,
+                  label="median" if position == 0 else None)
+    ax.set_xticks(range(len(groups)), list(groups))
+    ax.set_xlim(-0.6, len(groups) - 0.4)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=10)
+    return fig
+
+
+def plot_metric_vs(
+    x: Sequence[float],
+    curves: dict[str, Sequence[float]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str = "",
+    log_x: bool = True,
+    log_y: bool = True,
+) -> Figure:
+    """One marked line per named curve over ``x`` (e.g. grid RMSE vs parameter count or learning rate).
+
+    A curve may also be a list of (x, y) pairs when its x values differ from the shared ``x``.
+    """
+    if not curves:
+        raise ValueError("curves must hold at least one named sequence of numbers")
+    shared = _to_numpy(x).reshape(-1)
+    fig = Figure(figsize=(7.5, 4.5), layout="constrained")
+    ax = fig.subplots()
+    for label, values in curves.items():
+        array = np.asarray(values, dtype=float)
+        xs, ys = (array[:, 0], array[:, 1]) if array.ndim == 2 else (shared, array.reshape(-1))
+        if xs.shape != ys.shape:
+            raise ValueError(f"curve {label!r} has {ys.size} values for {xs.size} x positions")
+        ax.plot(xs, ys, marker="o", linewidth=2, label=label)
+    if log_x:
+        ax.set_xscale("log")
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=10)
+    return fig
+
+
+__all__ += ["plot_along_line", "plot_metric_vs", "plot_spread"]
