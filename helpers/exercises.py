@@ -450,3 +450,61 @@ register(
     _judge_where_it_goes,
     "Settings you change between runs / code / files a run writes (weights, numbers) / automatic checks.",
 )
+
+
+# ---- 08 · what did the network learn ------------------------------------------------------------
+
+register(
+    "08.kinks_one_layer",
+    "A ReLU network with ONE hidden layer of 16 units: at most how many kinks (bends) can its prediction "
+    "have along a straight line through input space? (an int)",
+    equals(16),
+    "Along a line each hidden unit's input w·x + b is a linear function of the position: it crosses 0 "
+    "at most once, and only there can that unit's ReLU switch.",
+)
+
+
+def _judge_log_weights(answer: Any) -> Verdict:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 3:
+        return False, f"expected three numbers (w1, w2, b), got {answer!r}"
+    if not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in answer):
+        return False, f"expected three numbers (w1, w2, b), got {answer!r}"
+    if all(math.isclose(a, e, abs_tol=1e-3) for a, e in zip(answer, (1.0, 1.0, 0.0), strict=True)):
+        return True, ""
+    return False, f"expected (1, 1, 0) within 0.001, got {tuple(answer)!r}"
+
+
+register(
+    "08.log_weights",
+    "log Y = w1 · log X1 + w2 · log X2 + b fits Y = X1 · X2 exactly (no standardization). "
+    "What are (w1, w2, b)? (a tuple of three numbers)",
+    _judge_log_weights,
+    "log(a · b) = log a + log b.",
+)
+
+register(
+    "08.param_count_64_64",
+    "How many learnable parameters has ProductMLP(hidden_sizes=(64, 64)), the largest network of the "
+    "capacity table? (an int)",
+    equals(4417),
+    "Linear(2, 64) + Linear(64, 64) + Linear(64, 1), each with n_in * n_out weights and n_out biases.",
+)
+
+_OVERFIT_ANSWERS = {"held-out", "heldout", "held out", "test", "held-out loss", "test loss", "validation"}
+
+
+def _judge_overfit_signal(answer: Any) -> Verdict:
+    if not isinstance(answer, str):
+        return False, f"expected a word, 'training' or 'held-out', got {answer!r}"
+    if answer.strip().lower() in _OVERFIT_ANSWERS:
+        return True, ""
+    return False, f"expected 'held-out', got {answer!r}"
+
+
+register(
+    "08.overfit_signal",
+    "Training on noisy Y: which loss tells you that the model has started to overfit, the 'training' "
+    "loss or the 'held-out' loss? (a string)",
+    _judge_overfit_signal,
+    "The training loss keeps falling while the model memorizes the noise; look for the curve that turns up.",
+)
