@@ -96,3 +96,21 @@ def test_no_sys_path_hacks(path: Path):
             assert "sys.path" not in cell.source, (
                 f"{path.name} cell {i}: `import helpers` works without sys.path edits (pip install -e .)"
             )
+
+
+COURSE_NOTEBOOKS = [p for p in NOTEBOOKS if p.name[:2] != "00"]
+
+
+@pytest.mark.parametrize("path", COURSE_NOTEBOOKS, ids=ids(COURSE_NOTEBOOKS))
+def test_exercises_are_checked_and_have_hidden_solutions(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    checked = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "check(" in c.source]
+    assert checked, f"{path.name}: no exercise is checked with helpers.exercises.check(...)"
+    hidden = [i for i, c in enumerate(nb.cells) if c.metadata.get("jupyter", {}).get("source_hidden")]
+    assert hidden, f"{path.name}: the exercises need solutions in collapsed cells (source_hidden)"
+    for i in hidden:
+        first_line = nb.cells[i].source.splitlines()[0] if nb.cells[i].source else ""
+        assert first_line.startswith("# Solution"), (
+            f"{path.name} cell {i}: a collapsed cell must say what it is on its first line "
+            f"('# Solution (try first!)'), found {first_line!r}"
+        )
