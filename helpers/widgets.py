@@ -124,8 +124,8 @@ def standardization_widget(n_samples: int = 1000, low: float = 1.0, high: float 
     Children: ``[n_slider, range_slider, text, output]``. An empty range (low == high)
     shows the error message instead of a figure.
     """
-    style = {"description_width": "90px"}
-    layout = widgets.Layout(width="520px")
+    style = {"description_width": "130px"}  # wide enough for "range [low, high)" in full
+    layout = widgets.Layout(width="560px")
     n_slider = widgets.IntSlider(value=n_samples, min=10, max=5000, step=10, description="samples",
                                  continuous_update=False, style=style, layout=layout)
     range_slider = widgets.FloatRangeSlider(value=(low, high), min=-50.0, max=150.0, step=1.0,
@@ -256,8 +256,8 @@ def softmax_widget(logits: Sequence[float] = (2.0, 1.0, 0.5, -1.0), temperature:
 
     Children: ``[*logit_sliders, temperature_slider, text, output]``.
     """
-    style = {"description_width": "90px"}
-    layout = widgets.Layout(width="420px")
+    style = {"description_width": "110px"}  # wide enough for "temperature T" in full
+    layout = widgets.Layout(width="440px")
     logit_sliders = [
         widgets.FloatSlider(value=v, min=-5.0, max=5.0, step=0.1, description=f"logit {i}",
                             continuous_update=False, style=style, layout=layout)
