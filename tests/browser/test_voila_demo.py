@@ -36,6 +36,7 @@ from test_widgets_in_jupyterlab import (
     press_slider,
     shot,
     wait_for_run,
+    wait_for_server,
     wait_for_value,
 )
 
@@ -86,19 +87,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                               start_new_session=True)  # own process group: make and voila stop together
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"make demo exited ({server.returncode}); see {work / 'make_demo.log'}")
+
+        def answers() -> bool:
             # A plain TCP connection: a GET of the page itself would start a kernel and run the notebook.
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=2):
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("Voila did not answer within 90 s")
-            time.sleep(0.5)
+            with socket.create_connection(("127.0.0.1", port), timeout=2):
+                return True
+
+        wait_for_server(server, answers, "make demo (Voila)", work / "make_demo.log")
         yield url
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +73,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_server(server: subprocess.Popen, answers: Callable[[], bool], name: str, log: Path,
+                    timeout: float = 90) -> None:
+    """Poll ``answers()`` every 0.5 s until it is true; fail if ``server`` exits or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError(f"{name} exited ({server.returncode}); see {log}")
+        try:
+            if answers():
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not answer within {timeout:g} s")
+        time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A fresh JupyterLab on 127.0.0.1 serving a copy of the notebooks; yields (base URL, token)."""
@@ -103,19 +120,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     server = subprocess.Popen(command, cwd=served, stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited ({server.returncode}); see {work / 'jupyterlab.log'}")
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("JupyterLab did not answer within 90 s")
-            time.sleep(0.5)
+
+        def answers() -> bool:
+            with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as answer:
+                return answer.status == 200
+
+        wait_for_server(server, answers, "JupyterLab", work / "jupyterlab.log")
         yield base, token
     finally:
         server.terminate()
