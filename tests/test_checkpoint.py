@@ -118,75 +118,48 @@ def test_corrupt_file(tmp_path, damage):
         load_checkpoint(path)
 
 
-def test_bare_state_dict_as_the_notes_save_it(tmp_path):
-    path = tmp_path / "simpleNN.pth"
-    torch.save(small_model().state_dict(), path)
-    with pytest.raises(NotACheckpointError, match="bare state_dict.*no standardizers"):
-        load_checkpoint(path)
-
-
-def test_other_torch_file(tmp_path):
+@pytest.mark.parametrize(
+    ("make_object", "message"),
+    [
+        (lambda: small_model().state_dict(), "bare state_dict.*no standardizers"),  # as the notes save
+        (lambda: {"weights": [1, 2, 3], "name": "other"}, "not a checkpoint written by save_checkpoint"),
+        (small_model, "pickled Python objects"),  # a whole model: refused by weights_only=True
+    ],
+    ids=["bare_state_dict", "other_torch_file", "pickled_model"],
+)
+def test_torch_files_that_are_not_checkpoints(tmp_path, make_object, message):
     path = tmp_path / "other.pt"
-    torch.save({"weights": [1, 2, 3], "name": "something else"}, path)
-    with pytest.raises(NotACheckpointError, match="not a checkpoint written by save_checkpoint"):
+    torch.save(make_object(), path)
+    with pytest.raises(NotACheckpointError, match=message):
         load_checkpoint(path)
 
 
-def test_whole_pickled_model_is_refused(tmp_path):
-    path = tmp_path / "model.pt"
-    torch.save(small_model(), path)
-    with pytest.raises(NotACheckpointError, match="pickled Python objects"):
-        load_checkpoint(path)
+def _set_config(field: str, value):
+    return lambda payload: payload["model_config"].__setitem__(field, value)
 
 
-def test_newer_format_version(tmp_path):
-    path = save_default(tmp_path / "best.pt")
+@pytest.mark.parametrize(
+    ("hidden", "damage", "error", "message"),
+    [
+        ((16, 8), lambda p: p.__setitem__("format_version", 99), NotACheckpointError, "format version 99"),
+        ((16, 8), lambda p: p.pop("y_scaler"), CorruptCheckpointError, "missing the entries.*y_scaler"),
+        # the configuration and the weights no longer agree
+        ((32, 8), _set_config("hidden_sizes", [16, 8]), ArchitectureMismatchError,
+         r"another architecture.*layers\.0\.weight is \(32, 2\)"),
+        ((16, 8, 4), _set_config("hidden_sizes", [16, 8]), ArchitectureMismatchError,
+         r"layers\.6\.weight unexpected"),
+        ((16, 8), _set_config("activation", "swish"), CorruptCheckpointError, "invalid model configuration"),
+        ((16, 8), lambda p: p.__setitem__("x_scaler", {"mean": [1.0, 2.0], "std": [0.0, 1.0]}),
+         CorruptCheckpointError, "invalid standardizer"),
+    ],
+    ids=["newer_format", "missing_entry", "other_widths", "extra_layer", "bad_activation", "bad_scaler"],
+)
+def test_damaged_payload_names_what_is_wrong(tmp_path, hidden, damage, error, message):
+    path = save_default(tmp_path / "best.pt", model=small_model(hidden=hidden))
     payload = torch.load(path, weights_only=True)
-    payload["format_version"] = 99
+    damage(payload)
     torch.save(payload, path)
-    with pytest.raises(NotACheckpointError, match="format version 99"):
-        load_checkpoint(path)
-
-
-def test_missing_entries(tmp_path):
-    path = save_default(tmp_path / "best.pt")
-    payload = torch.load(path, weights_only=True)
-    del payload["y_scaler"]
-    torch.save(payload, path)
-    with pytest.raises(CorruptCheckpointError, match="missing the entries.*y_scaler"):
-        load_checkpoint(path)
-
-
-def test_weights_of_another_architecture(tmp_path):
-    path = save_default(tmp_path / "best.pt", model=small_model(hidden=(32, 8)))
-    payload = torch.load(path, weights_only=True)
-    payload["model_config"]["hidden_sizes"] = [16, 8]  # config and weights no longer agree
-    torch.save(payload, path)
-    message = r"another architecture.*layers\.0\.weight is \(32, 2\)"
-    with pytest.raises(ArchitectureMismatchError, match=message):
-        load_checkpoint(path)
-
-
-def test_extra_layer_in_state_dict(tmp_path):
-    path = save_default(tmp_path / "best.pt", model=small_model(hidden=(16, 8, 4)))
-    payload = torch.load(path, weights_only=True)
-    payload["model_config"]["hidden_sizes"] = [16, 8]
-    torch.save(payload, path)
-    with pytest.raises(ArchitectureMismatchError, match="unexpected"):
-        load_checkpoint(path)
-
-
-def test_invalid_config_and_scalers(tmp_path):
-    path = save_default(tmp_path / "best.pt")
-    payload = torch.load(path, weights_only=True)
-    payload["model_config"]["activation"] = "swish"
-    torch.save(payload, path)
-    with pytest.raises(CorruptCheckpointError, match="invalid model configuration"):
-        load_checkpoint(path)
-    payload["model_config"]["activation"] = "relu"
-    payload["x_scaler"] = {"mean": [1.0, 2.0], "std": [0.0, 1.0]}
-    torch.save(payload, path)
-    with pytest.raises(CorruptCheckpointError, match="invalid standardizer"):
+    with pytest.raises(error, match=message):
         load_checkpoint(path)
 
 

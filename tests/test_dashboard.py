@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 
 import numpy as np
 import pytest
@@ -45,7 +45,7 @@ class RecordingTrainer:
     def __call__(self, model, X_train, Y_train, X_test=None, Y_test=None, **kwargs):
         with self.lock:
             self.calls.append({"hidden_sizes": model.hidden_sizes, "activation": model.activation,
-                               "n_train": X_train.shape[0], **kwargs})
+                               "n_train": X_train.shape[0], "Y_train": Y_train.clone(), **kwargs})
         callback = kwargs.pop("callback")
 
         def slow_callback(epoch, history):
@@ -219,15 +219,17 @@ def test_setting_hidden_widths_builds_that_network_and_changes_the_surface():
 @pytest.mark.parametrize(
     ("name", "value", "check"),
     [
-        ("optimizer", "sgd", lambda run, call: call["optimizer"] == "sgd"),
-        ("epochs", 20, lambda run, call: call["epochs"] == 20 and run.history.epochs_run == 20),
-        ("batch_size", 25, lambda run, call: call["batch_size"] == 25),
-        ("activation", "sigmoid", lambda run, call: run.model.activation == "sigmoid"),
-        ("n_samples", 500, lambda run, call: call["n_train"] == 400),
-        ("test_fraction", 0.5, lambda run, call: call["n_train"] == 150),
-        ("noise_std", 2.0, lambda run, call: run.settings.noise_std == 2.0),
-        ("data_range", (2.0, 5.0), lambda run, call: run.snapshot.data_range == (2.0, 5.0)),
-        ("seed", 7, lambda run, call: call["seed"] == 7),
+        ("optimizer", "sgd", lambda run, call, first: call["optimizer"] == "sgd"),
+        ("epochs", 20, lambda run, call, first: call["epochs"] == 20 and run.history.epochs_run == 20),
+        ("batch_size", 25, lambda run, call, first: call["batch_size"] == 25),
+        ("activation", "sigmoid", lambda run, call, first: run.model.activation == "sigmoid"),
+        ("n_samples", 500, lambda run, call, first: call["n_train"] == 400),
+        ("test_fraction", 0.5, lambda run, call, first: call["n_train"] == 150),
+        # noise and range must change the data the network trains on, not only the settings
+        ("noise_std", 2.0, lambda run, call, first: not torch.allclose(call["Y_train"], first["Y_train"])),
+        ("data_range", (2.0, 5.0), lambda run, call, first: run.snapshot.data_range == (2.0, 5.0)
+         and not torch.allclose(call["Y_train"], first["Y_train"])),
+        ("seed", 7, lambda run, call, first: call["seed"] == 7),
     ],
 )
 def test_every_control_reaches_the_training_run(name, value, check):
@@ -237,7 +239,7 @@ def test_every_control_reaches_the_training_run(name, value, check):
     dashboard.controls[name].value = value
     run = dashboard.wait(timeout=60)
     assert run.status == "done", run.error
-    assert check(run, trainer.calls[-1])
+    assert check(run, trainer.calls[-1], trainer.calls[0])
 
 
 def test_a_change_while_training_supersedes_the_run_and_no_stale_frame_comes_back():
@@ -342,7 +344,7 @@ def test_time_control_change_measures_both_latencies():
 
 
 def test_settings_dataclass_is_frozen():
-    with pytest.raises(AttributeError):
+    with pytest.raises(FrozenInstanceError, match="cannot assign to field 'lr'"):
         PlaygroundSettings().lr = 1.0  # type: ignore[misc]
 
 

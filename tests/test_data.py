@@ -130,7 +130,7 @@ def test_transform_uses_training_statistics_not_the_new_data():
     new = torch.tensor([[2.5, 25.0], [5.0, 50.0]])
     z = scaler.transform(new)
     assert torch.allclose(z[0], torch.zeros(2), atol=1e-6)  # the training mean maps to 0
-    assert z[1, 0] > 1.9  # a value beyond the training data stays beyond
+    assert z[1].tolist() == pytest.approx([1.9365, 1.9365], abs=1e-3)  # (5 - 2.5) / 1.2910: beyond the data
 
 
 def test_fit_transform_equals_fit_then_transform():
@@ -186,17 +186,17 @@ def test_transform_with_wrong_number_of_columns():
 
 
 @pytest.mark.parametrize(
-    "state",
+    ("state", "message"),
     [
-        {"mean": [1.0]},
-        {"mean": [1.0, 2.0], "std": [1.0]},
-        {"mean": [1.0], "std": [0.0]},
-        {"mean": [], "std": []},
-        "not a dict",
+        ({"mean": [1.0]}, "expects a dict with keys 'mean' and 'std'"),
+        ({"mean": [1.0, 2.0], "std": [1.0]}, "equal-length, non-empty"),
+        ({"mean": [1.0], "std": [0.0]}, "every 'std' must be > 0"),
+        ({"mean": [], "std": []}, "equal-length, non-empty"),
+        ("not a dict", "expects a dict"),
     ],
 )
-def test_from_dict_rejects_bad_state(state):
-    with pytest.raises(ValueError):
+def test_from_dict_rejects_bad_state(state, message):
+    with pytest.raises(ValueError, match=message):
         Standardizer.from_dict(state)
 
 
@@ -212,7 +212,14 @@ def test_grid_covers_the_square_in_imshow_order():
     assert values[0, 3] == 10 * 10 + 1 and values[3, 0] == 1 * 10 + 10
 
 
-@pytest.mark.parametrize(("low", "high", "steps"), [(1.0, 1.0, 5), (1.0, 2.0, 1), (0.0, 1.0, 2.5)])
-def test_grid_rejects_bad_arguments(low, high, steps):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("low", "high", "steps", "message"),
+    [
+        (1.0, 1.0, 5, "low must be smaller than high"),
+        (1.0, 2.0, 1, "steps must be an int >= 2, got 1"),
+        (0.0, 1.0, 2.5, "got 2.5"),
+    ],
+)
+def test_grid_rejects_bad_arguments(low, high, steps, message):
+    with pytest.raises(ValueError, match=message):
         make_grid(low, high, steps)

@@ -49,10 +49,14 @@ def test_heatmap_outlines_a_square_and_rejects_non_square_grids():
 
 
 def test_surface_3d_and_scatter_return_figures():
-    assert plot_product_surface_3d(steps=9).axes[0].name == "3d"
+    surface = plot_product_surface_3d(steps=9).axes[0]
+    assert surface.name == "3d"
+    low, high = surface.get_zlim()
+    assert low <= 1.0 and high >= 100.0  # the product over [1, 10]² runs from 1 to 100
     X, Y = make_product_data(50, seed=0)
-    fig = plot_scatter(X, Y)
-    assert fig.axes[0].collections[0].get_offsets().shape == (50, 2)
+    points = plot_scatter(X, Y).axes[0].collections[0]
+    np.testing.assert_allclose(points.get_offsets(), X.numpy())  # one dot per sample, where it is
+    np.testing.assert_allclose(points.get_array(), Y.numpy().ravel())  # coloured by Y
     with pytest.raises(ValueError, match=r"\(N, 2\)"):
         plot_scatter(torch.zeros(5, 3), torch.zeros(5, 1))
 

@@ -154,12 +154,13 @@ def test_callback_returning_false_stops_training(trainer):
     assert len(history.train_loss) == 6
 
 
-def test_progress_bar_and_thread_count_restored():
+def test_progress_bar_and_thread_count_restored(capsys):
     X, Y = standardized_data(100)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
         train_model(fresh_model(), X, Y, epochs=2, progress=True)
+        assert "2/2" in capsys.readouterr().err  # tqdm drew the bar to the end
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
