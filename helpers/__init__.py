@@ -11,7 +11,7 @@ One module per step of the flow, imported from where it lives:
 The most used names are re-exported here for short notebook imports.
 """
 
-from helpers.data import Standardizer, make_grid, make_product_data, train_test_split
+from helpers.data import Standardizer, make_grid, make_product_data, prepare_product_data, train_test_split
 from helpers.plots import use_classroom_style
 from helpers.seed import set_seed
 
@@ -19,6 +19,7 @@ __all__ = [
     "Standardizer",
     "make_grid",
     "make_product_data",
+    "prepare_product_data",
     "set_seed",
     "train_test_split",
     "use_classroom_style",

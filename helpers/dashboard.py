@@ -42,7 +42,7 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 from torch import Tensor
 
-from helpers.data import Standardizer, make_grid, make_product_data, train_test_split
+from helpers.data import ProductData, make_grid, prepare_product_data
 from helpers.model import ACTIVATIONS, ProductMLP
 from helpers.plots import outline_square
 from helpers.training import OPTIMIZERS, TrainingHistory
@@ -181,38 +181,16 @@ def format_hidden_sizes(sizes: tuple[int, ...]) -> str:
 # ---------------------------------------------------------------------------------------------------
 # Data, model, and the numbers the views show
 # ---------------------------------------------------------------------------------------------------
-@dataclass
-class PlaygroundData:
-    """One data sample, split, with the standardizers fitted on the training rows only."""
-
-    X_train: Tensor  # original units
-    X_test: Tensor
-    Y_train: Tensor
-    Y_test: Tensor
-    x_scaler: Standardizer
-    y_scaler: Standardizer
-    X_train_std: Tensor  # standardized: what the network sees
-    X_test_std: Tensor
-    Y_train_std: Tensor
-    Y_test_std: Tensor
+PlaygroundData = ProductData  # the dashboard's data: one sample, split and standardized
 
 
-def make_playground_data(settings: PlaygroundSettings) -> PlaygroundData:
+def make_playground_data(settings: PlaygroundSettings) -> ProductData:
     """Make, split and standardize the product data the way notebooks 01-05 do."""
     settings.validate()
     low, high = settings.data_range
-    X, Y = make_product_data(
-        settings.n_samples, low, high, noise_std=settings.noise_std, seed=settings.data_seed
-    )
-    X_train, X_test, Y_train, Y_test = train_test_split(
-        X, Y, settings.test_fraction, seed=settings.data_seed
-    )
-    x_scaler, y_scaler = Standardizer().fit(X_train), Standardizer().fit(Y_train)
-    return PlaygroundData(
-        X_train, X_test, Y_train, Y_test, x_scaler, y_scaler,
-        x_scaler.transform(X_train), x_scaler.transform(X_test),
-        y_scaler.transform(Y_train), y_scaler.transform(Y_test),
-    )
+    return prepare_product_data(settings.n_samples, low, high, noise_std=settings.noise_std,
+                                test_fraction=settings.test_fraction, data_seed=settings.data_seed,
+                                split_seed=settings.data_seed)
 
 
 def build_model(settings: PlaygroundSettings) -> ProductMLP:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -11,6 +12,8 @@ __all__ = [
     "make_product_data",
     "train_test_split",
     "Standardizer",
+    "ProductData",
+    "prepare_product_data",
     "make_grid",
 ]
 
@@ -190,6 +193,52 @@ class Standardizer:
         mean = [round(v, 4) for v in self.mean.tolist()]
         std = [round(v, 4) for v in self.std.tolist()]
         return f"Standardizer(mean={mean}, std={std})"
+
+
+@dataclass(frozen=True)
+class ProductData:
+    """One sample of the product data, split, with standardizers fitted on the training rows only."""
+
+    X_train: Tensor  # original units
+    X_test: Tensor
+    Y_train: Tensor
+    Y_test: Tensor
+    x_scaler: Standardizer
+    y_scaler: Standardizer
+    X_train_std: Tensor  # standardized: what the network sees
+    X_test_std: Tensor
+    Y_train_std: Tensor
+    Y_test_std: Tensor
+
+    @property
+    def standardized(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """``X_train, Y_train, X_test, Y_test`` standardized: the order the trainers take them in."""
+        return self.X_train_std, self.Y_train_std, self.X_test_std, self.Y_test_std
+
+
+def prepare_product_data(
+    n_samples: int = 1250,
+    low: float = 1.0,
+    high: float = 10.0,
+    *,
+    noise_std: float = 0.0,
+    test_fraction: float = 0.2,
+    data_seed: int = 0,
+    split_seed: int = 0,
+) -> ProductData:
+    """Make, split and standardize the product data, as notebook 05 does cell by cell.
+
+    The defaults are the course's: 1250 samples in [1, 10)², 250 of them held out,
+    the scalers fitted on the 1000 training rows only (no leakage from the held-out set).
+    """
+    X, Y = make_product_data(n_samples, low, high, noise_std=noise_std, seed=data_seed)
+    X_train, X_test, Y_train, Y_test = train_test_split(X, Y, test_fraction, seed=split_seed)
+    x_scaler, y_scaler = Standardizer().fit(X_train), Standardizer().fit(Y_train)
+    return ProductData(
+        X_train, X_test, Y_train, Y_test, x_scaler, y_scaler,
+        x_scaler.transform(X_train), x_scaler.transform(X_test),
+        y_scaler.transform(Y_train), y_scaler.transform(Y_test),
+    )
 
 
 def make_grid(low: float = 1.0, high: float = 10.0, steps: int = 101) -> tuple[Tensor, Tensor, Tensor]:

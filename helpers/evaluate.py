@@ -31,8 +31,9 @@ import torch
 
 from helpers.checkpoint import CheckpointError, LoadedCheckpoint, load_checkpoint
 from helpers.config import Config, ConfigError, DataConfig, config_from_dict
+from helpers.data import ProductData
 from helpers.evaluation import error_table, evaluate, max_abs_error, predict, predict_on_grid, rmse
-from helpers.train import PreparedData, prepare_data
+from helpers.train import prepare_data
 
 __all__ = ["build_parser", "main", "predict_one", "rebuild_heldout", "report"]
 
@@ -45,7 +46,7 @@ def saved_config(checkpoint: LoadedCheckpoint) -> Config | None:
     return config_from_dict(extra["config"], source=f"{checkpoint.path} (saved settings)")
 
 
-def rebuild_heldout(checkpoint: LoadedCheckpoint, config: Config) -> tuple[PreparedData | None, str]:
+def rebuild_heldout(checkpoint: LoadedCheckpoint, config: Config) -> tuple[ProductData | None, str]:
     """Regenerate the run's data from the saved settings; check it against the saved standardizers.
 
     Returns the data (None if the check fails) and a one-line verdict.

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import torch
-from torch import Tensor
 
 from helpers.checkpoint import save_checkpoint
 from helpers.config import (
@@ -50,14 +49,13 @@ from helpers.config import (
     load_config,
     save_config,
 )
-from helpers.data import Standardizer, make_product_data, train_test_split
+from helpers.data import ProductData, prepare_product_data
 from helpers.model import ProductMLP, count_parameters
 from helpers.seed import set_seed
 from helpers.training import TrainingHistory, train_model
 
 __all__ = [
     "LOG_COLUMNS",
-    "PreparedData",
     "RunResult",
     "build_parser",
     "main",
@@ -75,37 +73,11 @@ LOG_COLUMNS = ("epoch", "train_loss", "test_loss", "seconds")
 BEST_SAVE_INTERVAL_S = 1.0
 
 
-@dataclass
-class PreparedData:
-    """The product data of one configuration: raw, split, standardized, and the two fitted scalers."""
-
-    X_train: Tensor
-    Y_train: Tensor
-    X_test: Tensor
-    Y_test: Tensor
-    x_scaler: Standardizer
-    y_scaler: Standardizer
-
-    @property
-    def standardized(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """``X_train, Y_train, X_test, Y_test`` in standardized units (what the network sees)."""
-        return (
-            self.x_scaler.transform(self.X_train),
-            self.y_scaler.transform(self.Y_train),
-            self.x_scaler.transform(self.X_test),
-            self.y_scaler.transform(self.Y_test),
-        )
-
-
-def prepare_data(data: DataConfig) -> PreparedData:
+def prepare_data(data: DataConfig) -> ProductData:
     """Draw, split and standardize the data exactly as described by ``data`` (same seeds, same data)."""
-    X, Y = make_product_data(data.n_samples, data.low, data.high, noise_std=data.noise_std,
-                             seed=data.data_seed)
-    X_train, X_test, Y_train, Y_test = train_test_split(X, Y, data.test_fraction, seed=data.split_seed)
-    # Statistics from the training part only: the held-out set must not leak into training.
-    x_scaler = Standardizer().fit(X_train)
-    y_scaler = Standardizer().fit(Y_train)
-    return PreparedData(X_train, Y_train, X_test, Y_test, x_scaler, y_scaler)
+    return prepare_product_data(data.n_samples, data.low, data.high, noise_std=data.noise_std,
+                                test_fraction=data.test_fraction, data_seed=data.data_seed,
+                                split_seed=data.split_seed)
 
 
 @dataclass

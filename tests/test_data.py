@@ -1,7 +1,13 @@
 import pytest
 import torch
 
-from helpers.data import Standardizer, make_grid, make_product_data, train_test_split
+from helpers.data import (
+    Standardizer,
+    make_grid,
+    make_product_data,
+    prepare_product_data,
+    train_test_split,
+)
 
 # ---- make_product_data ------------------------------------------------------------------------
 
@@ -223,3 +229,30 @@ def test_grid_covers_the_square_in_imshow_order():
 def test_grid_rejects_bad_arguments(low, high, steps, message):
     with pytest.raises(ValueError, match=message):
         make_grid(low, high, steps)
+
+
+# ---- prepare_product_data ----------------------------------------------------------------------
+
+
+def test_prepare_product_data_is_notebook_05_step_by_step():
+    data = prepare_product_data()  # the course's defaults: 1250 samples, 250 held out, seeds 0
+    X, Y = make_product_data(1250, seed=0)
+    X_train, X_test, Y_train, Y_test = train_test_split(X, Y, 0.2, seed=0)
+    x_scaler = Standardizer().fit(X_train)
+    assert torch.equal(data.X_train, X_train) and torch.equal(data.Y_test, Y_test)
+    assert torch.equal(data.X_test_std, x_scaler.transform(X_test))  # scaled with the training statistics
+    assert data.X_train_std.shape == (1000, 2) and data.Y_test_std.shape == (250, 1)
+    # fitted on the training rows only: the held-out rows are not at mean 0 exactly
+    assert torch.allclose(data.Y_train_std.mean(), torch.tensor(0.0), atol=1e-5)
+    assert abs(data.Y_test_std.mean().item()) > 1e-3
+    assert data.standardized == (data.X_train_std, data.Y_train_std, data.X_test_std, data.Y_test_std)
+
+
+def test_prepare_product_data_passes_its_settings_on():
+    data = prepare_product_data(100, 2.0, 5.0, noise_std=1.0, test_fraction=0.5, data_seed=3, split_seed=4)
+    assert data.X_train.shape == (50, 2) and data.X_test.shape == (50, 2)
+    assert data.X_train.min() >= 2.0 and data.X_train.max() < 5.0
+    product = data.X_train[:, :1] * data.X_train[:, 1:]
+    assert (data.Y_train - product).abs().max() > 0.5  # the noise is there
+    with pytest.raises(ValueError, match="test_fraction"):
+        prepare_product_data(test_fraction=1.5)
