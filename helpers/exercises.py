@@ -413,7 +413,7 @@ def _best_epoch(test_losses: list[float]) -> torch.Tensor:
 
 register(
     "09.best_epoch",
-    "Write best_epoch(test_losses) that returns the epoch (counted from 1, as in the log) with the lowest "
+    "Write best_epoch_of(test_losses) that returns the epoch (counted from 1, as in the log) with the lowest "
     "held-out loss; on a tie, the earliest.",
     function_matches(
         _best_epoch,
