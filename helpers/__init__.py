@@ -3,7 +3,7 @@
 One module per step of the flow, imported from where it lives:
 
 - ``helpers.seed``       set_seed: one call, same numbers every run
-- ``helpers.data``       make the product data, split it, standardize it
+- ``helpers.data``       make the product data, split it, standardize it (prepare_product_data: all three)
 - ``helpers.plots``      figures (each function returns a matplotlib Figure)
 - ``helpers.widgets``    interactive controls built on the modules above
 - ``helpers.exercises``  exercise checks with clear messages
